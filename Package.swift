@@ -1,0 +1,80 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Dependencies point downwards only: orchestrator → roles (API, Worker, Notifier)
+// → OrchestratorCore → Redis → CHiredis. Roles never import each other.
+let package = Package(
+    name: "Orchestrator",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "orchestrator", targets: ["orchestrator"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CHiredis",
+            pkgConfig: "hiredis",
+            providers: [.apt(["libhiredis-dev"])]
+        ),
+        // posix_spawn + waitpid child processes: redis-server for tests and `dev`, job handlers.
+        .target(name: "ChildProcess"),
+        .target(
+            name: "Redis",
+            dependencies: [
+                "CHiredis",
+                "ChildProcess",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(
+            name: "OrchestratorCore",
+            dependencies: [
+                "Redis",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "API",
+            dependencies: [
+                "OrchestratorCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "Worker",
+            dependencies: [
+                "OrchestratorCore",
+                "ChildProcess",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "Notifier",
+            dependencies: [
+                "OrchestratorCore",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "orchestrator",
+            dependencies: [
+                "API", "Worker", "Notifier", "OrchestratorCore", "Redis",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Starts throwaway redis-server processes for tests; never linked into the binary.
+        .target(name: "RedisTestSupport", dependencies: ["Redis"]),
+        .testTarget(name: "RedisTests", dependencies: ["Redis", "RedisTestSupport"]),
+        .testTarget(name: "OrchestratorCoreTests", dependencies: ["OrchestratorCore", "RedisTestSupport"]),
+    ]
+)

@@ -1,0 +1,6 @@
+#ifndef CHIREDIS_SHIM_H
+#define CHIREDIS_SHIM_H
+#include <hiredis/hiredis.h>
+#include <poll.h>
+#include <sys/socket.h>
+#endif

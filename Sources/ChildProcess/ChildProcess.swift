@@ -1,0 +1,205 @@
+import Dispatch
+import Foundation
+import Synchronization
+
+/// A child process started with `posix_spawn`, in a process group of its own so that a
+/// signal reaches everything it started (a `sh -c` wrapper and its children alike).
+///
+/// Foundation's `Process` on Linux reaps children on its own schedule; here the owner
+/// waits with `waitpid` on a Dispatch thread, so exit is seen at once and never blocks
+/// Swift's cooperative pool.
+public final class ChildProcess: Sendable {
+    /// What a standard stream of the child is connected to.
+    public enum Stream: Sendable {
+        /// /dev/null.
+        case null
+        /// A pipe; the parent's end is in ``standardInput``/``standardOutput``/``standardError``.
+        case pipe
+        /// Appended to a file.
+        case file(String)
+        /// The parent's own stream.
+        case inherit
+    }
+
+    public let pid: pid_t
+    /// The parent's end of the child's stdin pipe, when `.pipe` was asked for.
+    public let standardInput: FileHandle?
+    public let standardOutput: FileHandle?
+    public let standardError: FileHandle?
+    public let executable: String
+    private let exit = Mutex<ExitStatus?>(nil)
+
+    /// How a child ended.
+    public enum ExitStatus: Sendable, Equatable, CustomStringConvertible {
+        case exited(Int32)
+        case signalled(Int32)
+
+        public var description: String {
+            switch self {
+            case .exited(let code): "exit code \(code)"
+            case .signalled(let signal): "killed by signal \(signal)\(signal == SIGKILL ? " (SIGKILL)" : signal == SIGTERM ? " (SIGTERM)" : "")"
+            }
+        }
+
+        public var succeeded: Bool { self == .exited(0) }
+    }
+
+    private init(pid: pid_t, executable: String, stdin: FileHandle?, stdout: FileHandle?, stderr: FileHandle?) {
+        self.pid = pid
+        self.executable = executable
+        self.standardInput = stdin
+        self.standardOutput = stdout
+        self.standardError = stderr
+    }
+
+    /// Starts `executable` (a path, or a name looked up on `PATH`) with `arguments`.
+    public static func spawn(
+        _ executable: String,
+        arguments: [String] = [],
+        environment: [String: String]? = nil,
+        stdin: Stream = .null,
+        stdout: Stream = .inherit,
+        stderr: Stream = .inherit
+    ) throws -> ChildProcess {
+        // Pipes are made and marked close-on-exec under one lock with the spawn, so a child
+        // started concurrently never inherits another child's pipe (which would hide its EOF).
+        try spawnLock.withLock { _ in
+            try spawnLocked(executable, arguments: arguments, environment: environment, stdin: stdin, stdout: stdout, stderr: stderr)
+        }
+    }
+
+    private static let spawnLock = Mutex(())
+
+    private static func spawnLocked(
+        _ executable: String,
+        arguments: [String],
+        environment: [String: String]?,
+        stdin: Stream,
+        stdout: Stream,
+        stderr: Stream
+    ) throws -> ChildProcess {
+        let path = try resolve(executable, environment: environment)
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+
+        // Own process group; default signal handling and an empty mask, whatever the parent set.
+        var defaults = sigset_t()
+        sigfillset(&defaults)
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+
+        var parentEnds: [Int32: FileHandle] = [:]
+        var childEnds: [Int32] = []
+        defer { for fd in childEnds { close(fd) } }
+        for (target, stream) in [(Int32(0), stdin), (1, stdout), (2, stderr)] {
+            switch stream {
+            case .inherit:
+                break
+            case .null:
+                posix_spawn_file_actions_addopen(&actions, target, "/dev/null", target == 0 ? O_RDONLY : O_WRONLY, 0)
+            case .file(let file):
+                posix_spawn_file_actions_addopen(&actions, target, file, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+            case .pipe:
+                var fds: [Int32] = [-1, -1]
+                guard pipe(&fds) == 0 else { throw ChildProcessError.spawnFailed(path, errno: errno) }
+                _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
+                _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+                let (childEnd, parentEnd) = target == 0 ? (fds[0], fds[1]) : (fds[1], fds[0])
+                childEnds.append(childEnd)
+                parentEnds[target] = FileHandle(fileDescriptor: parentEnd, closeOnDealloc: true)
+                posix_spawn_file_actions_adddup2(&actions, childEnd, target)
+            }
+        }
+
+        let argv = ([path] + arguments).map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        let environmentList = (environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
+        let envp = environmentList.map { strdup($0) } + [nil]
+        defer { for pointer in envp { free(pointer) } }
+
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, path, &actions, &attributes, argv, envp)
+        guard result == 0 else { throw ChildProcessError.spawnFailed(path, errno: result) }
+        return ChildProcess(pid: pid, executable: path, stdin: parentEnds[0], stdout: parentEnds[1], stderr: parentEnds[2])
+    }
+
+    /// Sends `signal` to the child's whole process group.
+    public func signal(_ signal: Int32) {
+        guard exit.withLock({ $0 == nil }) else { return }
+        _ = kill(-pid, signal)
+    }
+
+    /// The exit status if the child has ended (reaping it), else nil. Never blocks.
+    public func poll() -> ExitStatus? {
+        exit.withLock { known in
+            if let known { return known }
+            var status: Int32 = 0
+            guard waitpid(pid, &status, WNOHANG) == pid else { return nil }
+            known = Self.decode(status)
+            return known
+        }
+    }
+
+    /// Waits for the child to end, on a Dispatch thread.
+    public func wait() async -> ExitStatus {
+        if let known = poll() { return known }
+        return await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(returning: self.waitBlocking())
+            }
+        }
+    }
+
+    /// Waits for the child to end, blocking the calling thread (never call on the cooperative pool).
+    public func waitBlocking() -> ExitStatus {
+        while true {
+            if let known = poll() { return known }
+            var status: Int32 = 0
+            let result = waitpid(pid, &status, 0)
+            if result == pid {
+                let decoded = Self.decode(status)
+                exit.withLock { $0 = decoded }
+                return decoded
+            }
+            if result < 0 && errno != EINTR {
+                // Reaped elsewhere (or not our child): report what we know.
+                return exit.withLock { $0 } ?? .exited(-1)
+            }
+        }
+    }
+
+    private static func decode(_ status: Int32) -> ExitStatus {
+        let signal = status & 0x7f
+        return signal == 0 ? .exited((status >> 8) & 0xff) : .signalled(signal)
+    }
+
+    private static func resolve(_ executable: String, environment: [String: String]?) throws -> String {
+        if executable.contains("/") { return executable }
+        let path = (environment ?? ProcessInfo.processInfo.environment)["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        for folder in path.split(separator: ":") + ["/usr/sbin", "/sbin"] {
+            let candidate = "\(folder)/\(executable)"
+            if access(candidate, X_OK) == 0 { return candidate }
+        }
+        throw ChildProcessError.notFound(executable)
+    }
+}
+
+public enum ChildProcessError: Error, CustomStringConvertible, Sendable {
+    case notFound(String)
+    case spawnFailed(String, errno: Int32)
+
+    public var description: String {
+        switch self {
+        case .notFound(let name): "'\(name)' not found on PATH"
+        case .spawnFailed(let path, let code): "cannot start \(path): \(String(cString: strerror(code)))"
+        }
+    }
+}

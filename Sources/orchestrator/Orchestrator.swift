@@ -1,0 +1,12 @@
+import ArgumentParser
+import OrchestratorCore
+
+@main
+struct Orchestrator: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "orchestrator",
+        abstract: "A Redis-backed job orchestrator that speaks RunPod Serverless' API.",
+        version: OrchestratorVersion.current,
+        subcommands: [DevCommand.self]
+    )
+}

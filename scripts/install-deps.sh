@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what `make run` / `make test` need and is missing: redis-server and libhiredis-dev
+# (plus pkg-config, which SwiftPM uses to find hiredis). Skips apt entirely when all are present.
+set -euo pipefail
+
+missing=()
+command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || missing+=(redis-server)
+command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
+command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+if ! pkg-config --exists hiredis 2>/dev/null && [ ! -f /usr/include/hiredis/hiredis.h ]; then
+  missing+=(libhiredis-dev)
+fi
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "installing: ${missing[*]}"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null 2>&1 || { echo "need root (or sudo) to apt-get install ${missing[*]}" >&2; exit 1; }
+  SUDO="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+# Debian's package starts a system-wide redis on 6379 where systemd runs; we never use it
+# (every role talks to a Redis we start or one you name), so leave it as the system wants.
+echo "installed: ${missing[*]}"
