@@ -124,7 +124,7 @@ public final class RedisServerProcess: Sendable {
                 "--daemonize", "no",
                 "--save", "",
                 "--appendonly", "no",
-            ] + extraArguments)
+            ] + extraArguments, stderr: .file(directory.appendingPathComponent("redis.stderr").path))
         } catch {
             throw RedisServerError.failedToStart(reason: "cannot run \(executable): \(error)")
         }
@@ -132,7 +132,8 @@ public final class RedisServerProcess: Sendable {
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
             if let status = launched.poll() {
-                let log = (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? ""
+                let log = ((try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "")
+                    + ((try? String(contentsOfFile: directory.appendingPathComponent("redis.stderr").path, encoding: .utf8)) ?? "")
                 process.withLock { $0 = nil }
                 throw RedisServerError.failedToStart(reason: "\(status): \(log.suffix(500))")
             }
