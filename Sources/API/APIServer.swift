@@ -1,1 +1,48 @@
+import Hummingbird
+import Logging
+import NIOCore
 import OrchestratorCore
+import Redis
+
+/// The HTTP API role: RunPod's routes under `/v2/{endpoint}/...`, the `default` endpoint
+/// also at the short paths, and `/ping` (liveness, never behind the API key).
+public struct APIServer: Sendable {
+    public let configuration: APIConfiguration
+    private let store: JobStore
+    private let subscriber: RedisSubscriber
+    private let logger: Logger
+
+    public init(configuration: APIConfiguration, store: JobStore, subscriber: RedisSubscriber, logger: Logger) {
+        self.configuration = configuration
+        self.store = store
+        self.subscriber = subscriber
+        self.logger = logger
+    }
+
+    public func makeRouter() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: APIKeyMiddleware(keys: configuration.apiKeys, openPaths: ["/ping"]))
+        router.get("/ping") { _, _ in
+            JSONResponse.make(JSONText.object([("status", .string("ok")), ("version", .string(OrchestratorVersion.current))]))
+        }
+        let routes = JobRoutes(store: store, subscriber: subscriber, configuration: configuration, logger: logger)
+        routes.register(on: router, prefix: "/v2/:endpoint", fixedEndpoint: nil)
+        routes.register(on: router, prefix: "", fixedEndpoint: "default")
+        return router
+    }
+
+    /// The application, a `Service` for a ServiceGroup. `onListening` gets the bound port.
+    public func makeApplication(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+        Application(
+            router: makeRouter(),
+            configuration: ApplicationConfiguration(
+                address: .hostname(configuration.host, port: configuration.port),
+                serverName: "orchestrator/\(OrchestratorVersion.current)"
+            ),
+            onServerRunning: { channel in
+                await onListening(channel.localAddress?.port ?? 0)
+            },
+            logger: logger
+        )
+    }
+}

@@ -18,7 +18,10 @@ struct CommonOptions: ParsableArguments {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (env ORCH_LOG_LEVEL).")
     var logLevel: String = ProcessInfo.processInfo.environment["ORCH_LOG_LEVEL"] ?? "info"
 
-    func bootstrapLogging() {
+    /// Logging, and SIGPIPE ignored: a handler or client that goes away mid-write must give
+    /// an error on that write, not kill the process.
+    func bootstrap() {
+        signal(SIGPIPE, SIG_IGN)
         let level = Logger.Level(rawValue: logLevel.lowercased()) ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)

@@ -1,30 +1,68 @@
+import API
 import ArgumentParser
 import Foundation
 import Logging
 import OrchestratorCore
 import Redis
 import ServiceLifecycle
+import Worker
 
 /// `orchestrator dev`: a local redis-server plus every role in one process, for trying it out.
 struct DevCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dev",
-        abstract: "Start a local redis-server and every role in one process; Ctrl-C stops it all."
+        abstract: "Start a local redis-server, the API and a worker manager in one process; Ctrl-C stops it all."
     )
 
     @OptionGroup var common: CommonOptions
+    @OptionGroup var api: APIOptions
+    @OptionGroup var jobs: JobOptions
+    @OptionGroup var worker: WorkerOptions
 
     @Option(name: .customLong("redis-port"), help: "Port for the embedded redis-server (default: a free one).")
     var redisPort: Int?
 
     func run() async throws {
-        common.bootstrapLogging()
+        common.bootstrap()
         let logger = Logger(label: "orchestrator.dev")
-        let redis = try await RedisServerProcess.start(port: redisPort)
-        logger.info("embedded redis-server started", metadata: ["url": "\(redis.url)", "pid": "\(redis.processIdentifier ?? 0)"])
-        say("Redis: \(redis.url)  (redis-cli -p \(redis.port))")
+        let embedded = try await RedisServerProcess.start(port: redisPort)
+        logger.info("embedded redis-server started", metadata: ["url": "\(embedded.url)", "pid": "\(embedded.processIdentifier ?? 0)"])
+        say("Redis: \(embedded.url)  (inspect with: redis-cli -p \(embedded.port))")
+
+        var redisConfiguration = embedded.configuration
+        redisConfiguration.poolSize = common.redisPool
+        let redis = RedisClient(configuration: redisConfiguration)
+        let subscriber = RedisSubscriber(configuration: redisConfiguration, logger: logger)
+        defer {
+            subscriber.close()
+            redis.close()
+        }
+        let store = JobStore(redis: redis, keys: common.keys, defaults: jobs.defaults)
+        let selfPath = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
+        let runtime = try worker.makeRuntime(defaultHandler: "'\(selfPath)' example-handler", logger: logger)
+        var workerConfiguration = worker.configuration
+        if worker.concurrency == 1 && ProcessInfo.processInfo.environment["ORCH_CONCURRENCY"] == nil {
+            workerConfiguration.concurrency = 2
+        }
+        let manager = WorkerManager(configuration: workerConfiguration, store: store, runtime: runtime, logger: Logger(label: "orchestrator.worker"))
+        let server = APIServer(
+            configuration: api.configuration(workerDeadAfter: workerConfiguration.lease),
+            store: store, subscriber: subscriber, logger: Logger(label: "orchestrator.api")
+        )
+        let application = server.makeApplication { port in
+            let base = "http://\(api.host):\(port)"
+            say("""
+                API: \(base)
+                Try:
+                  curl -s -X POST \(base)/v2/default/runsync -H 'Content-Type: application/json' -d '{"input": {"hello": "world", "sleep": 0.5}}'
+                  curl -s -X POST \(base)/run -H 'Content-Type: application/json' -d '{"input": {"stream": 3}}'
+                  curl -s \(base)/status/<id>
+                Ctrl-C stops everything.
+                """)
+        }
+        // Shutdown runs in reverse order: the API stops first, then the worker drains, then Redis.
         let group = ServiceGroup(
-            services: [EmbeddedRedisService(server: redis)],
+            services: [EmbeddedRedisService(server: embedded), WorkerService(manager: manager), application],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         )

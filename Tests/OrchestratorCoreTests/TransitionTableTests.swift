@@ -43,6 +43,9 @@ struct TransitionTableTests {
         Attempt(to: .inQueue, actor: .api, name: "retry") { fixture, id, _ in
             _ = try await fixture.store.retry(id)
         },
+        Attempt(to: .inQueue, actor: .worker, name: "release at shutdown") { fixture, id, _ in
+            _ = try await fixture.store.release(id, workerID: JobFixture.worker)
+        },
         Attempt(to: .inQueue, actor: .reaper, name: "reap expired lease, requeues left") { fixture, id, _ in
             try await fixture.redis.send("ZADD", fixture.keys.leases, 0, id)
             _ = try await fixture.store.reap(maxRequeues: 1, workerDeadAfter: .seconds(60))
@@ -86,7 +89,7 @@ struct TransitionTableTests {
     }
 
     @Test func tableMatchesDesign() {
-        #expect(JobTransitions.all.count == 13)
+        #expect(JobTransitions.all.count == 14)
         for state in JobStatus.allCases where state.isTerminal {
             #expect(!JobTransitions.isAllowed(from: state, to: .completed))
             #expect(!JobTransitions.isAllowed(from: state, to: .inProgress))

@@ -148,6 +148,12 @@ public final class JobStore: Sendable {
         return .refused(current: parts.count > 1 ? JobStatus(rawValue: parts[1]) : nil)
     }
 
+    /// Hands a running job back to the head of its queue (worker shutdown).
+    public func release(_ id: String, workerID: String) async throws -> TransitionResult {
+        let reply = try await ReleaseJobScript.script.run(on: redis, arguments: [keys.prefix, id, workerID])
+        return TransitionResult(reply: reply.array?.compactMap(\.string) ?? [])
+    }
+
     /// Registers the manager, extends its leases; returns ids it runs that are no longer its own.
     public func heartbeat(_ worker: WorkerInfo, running: [String], lease: Duration, registrationTTL: Duration) async throws -> [String] {
         let reply = try await HeartbeatScript.script.run(on: redis, arguments: [

@@ -21,6 +21,7 @@ public enum JobTransitions {
         Move(from: .inProgress, to: .timedOut, actor: .worker),
         Move(from: .inProgress, to: .cancelled, actor: .api),
         Move(from: .inProgress, to: .inQueue, actor: .reaper),
+        Move(from: .inProgress, to: .inQueue, actor: .worker),
         Move(from: .inProgress, to: .failed, actor: .reaper),
         Move(from: .failed, to: .inQueue, actor: .api),
         Move(from: .timedOut, to: .inQueue, actor: .api),

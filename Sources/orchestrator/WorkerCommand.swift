@@ -1,0 +1,29 @@
+import ArgumentParser
+import Logging
+import OrchestratorCore
+import Redis
+import ServiceLifecycle
+import Worker
+
+/// `orchestrator worker`: a worker manager.
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "worker", abstract: "Run jobs of one or more endpoints.")
+
+    @OptionGroup var common: CommonOptions
+    @OptionGroup var worker: WorkerOptions
+
+    func run() async throws {
+        common.bootstrap()
+        let logger = Logger(label: "orchestrator.worker")
+        let redis = RedisClient(configuration: try common.redisConfiguration())
+        defer { redis.close() }
+        let manager = WorkerManager(
+            configuration: worker.configuration,
+            store: JobStore(redis: redis, keys: common.keys),
+            runtime: try worker.makeRuntime(defaultHandler: nil, logger: logger),
+            logger: logger
+        )
+        let group = ServiceGroup(services: [WorkerService(manager: manager)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        try await group.run()
+    }
+}
