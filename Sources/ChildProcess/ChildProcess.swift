@@ -184,7 +184,7 @@ public final class ChildProcess: Sendable {
     private static func resolve(_ executable: String, environment: [String: String]?) throws -> String {
         if executable.contains("/") { return executable }
         let path = (environment ?? ProcessInfo.processInfo.environment)["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-        for folder in path.split(separator: ":") + ["/usr/sbin", "/sbin"] {
+        for folder in path.split(separator: ":") + ["/usr/local/bin", "/usr/bin", "/bin", "/usr/sbin", "/sbin"] {
             let candidate = "\(folder)/\(executable)"
             if access(candidate, X_OK) == 0 { return candidate }
         }

@@ -152,6 +152,7 @@ struct ConnectionTests {
         } catch let error as RedisError {
             guard case .connectFailed = error else { Issue.record("expected connectFailed, got \(error)"); return }
         }
-        #expect(ContinuousClock.now - started < .seconds(1))
+        // Refused at once, not after the 5 s command timeout (bound generous for a loaded machine).
+        #expect(ContinuousClock.now - started < .seconds(4))
     }
 }

@@ -13,12 +13,15 @@ public struct ContainerRuntime: JobRuntime {
     public let runArguments: [String]
     /// Command (and arguments) run in the container; empty = the image's own entrypoint.
     public let command: [String]
+    /// Environment variables added for the CLI itself (`CONTAINERS_CONF`, `DOCKER_HOST`, ...).
+    public let cliEnvironment: [String: String]
 
-    public init(cli: String = "podman", image: String, runArguments: [String] = [], command: [String] = []) {
+    public init(cli: String = "podman", image: String, runArguments: [String] = [], command: [String] = [], cliEnvironment: [String: String] = [:]) {
         self.cli = cli
         self.image = image
         self.runArguments = runArguments
         self.command = command
+        self.cliEnvironment = cliEnvironment
     }
 
     public func start() async throws {}
@@ -33,14 +36,16 @@ public struct ContainerRuntime: JobRuntime {
         let name = Self.containerName(for: context.job)
         let arguments = [cli, "run", "--rm", "-i", "--name", name] + runArguments + [image] + command
         let cli = self.cli
+        let environment = cliEnvironment.isEmpty ? nil : ProcessInfo.processInfo.environment.merging(cliEnvironment) { $1 }
         return await ProcessRuntime.run(
             arguments: arguments,
+            environment: environment,
             context: context,
             describe: "container \(name)",
             extraKill: {
                 // The CLI's own death does not stop the container; killing it by name does.
                 // Reaped on a thread of its own: kill closures run on the cooperative pool.
-                if let killer = try? ChildProcess.spawn(cli, arguments: ["kill", name], stdout: .null, stderr: .null) {
+                if let killer = try? ChildProcess.spawn(cli, arguments: ["kill", name], environment: environment, stdout: .null, stderr: .null) {
                     Thread.detachNewThread { _ = killer.waitBlocking() }
                 }
             },

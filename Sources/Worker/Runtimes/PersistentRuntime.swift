@@ -104,9 +104,11 @@ final class HandlerProcess: Sendable {
     private let startedAt = ContinuousClock.now
     private let current = Mutex<AsyncStream<String>.Continuation?>(nil)
     private let ended = Mutex(false)
+    /// Set when we killed it (timeout, cancel): it must be replaced even before its end shows.
+    private let killed = Mutex(false)
 
     var pid: pid_t { child.pid }
-    var isAlive: Bool { !ended.withLock { $0 } && child.poll() == nil }
+    var isAlive: Bool { !killed.withLock { $0 } && !ended.withLock { $0 } && child.poll() == nil }
     /// True when the process lived under 5 s: its restart is delayed.
     var livedBriefly: Bool { ContinuousClock.now - startedAt < .seconds(5) }
 
@@ -152,9 +154,8 @@ final class HandlerProcess: Sendable {
             stop()
             return .failure("handler process \(index) is gone (cannot write the job to its stdin: \(error))")
         }
-        let child = self.child
-        let ending = await HandlerConversation.collect(lines: lines, context: context) {
-            child.signal(SIGKILL)
+        let ending = await HandlerConversation.collect(lines: lines, context: context) { [self] in
+            stop()
         }
         switch ending {
         case .result(let result): return result
@@ -162,12 +163,15 @@ final class HandlerProcess: Sendable {
         case .timedOut: return .timedOut(HandlerConversation.timeoutMessage(context))
         case .endOfOutput:
             let status = await child.wait()
+            killed.withLock { $0 = true }
             let stderrText = stderrTail.text.map { "; last stderr lines:\n\($0)" } ?? ""
             return .failure("handler process died during the job (\(status))\(stderrText)")
         }
     }
 
+    /// Kills the process (its whole group) and reaps it in the background.
     func stop() {
+        killed.withLock { $0 = true }
         child.signal(SIGKILL)
         Thread.detachNewThread { [child] in _ = child.waitBlocking() }
     }

@@ -26,6 +26,7 @@ public struct ProcessRuntime: JobRuntime {
     /// container runtime removes its container there). `describeExit` may explain an exit.
     static func run(
         arguments: [String],
+        environment: [String: String]? = nil,
         context: JobContext,
         describe: String,
         extraKill: (@Sendable () -> Void)? = nil,
@@ -33,7 +34,7 @@ public struct ProcessRuntime: JobRuntime {
     ) async -> RunResult {
         let child: ChildProcess
         do {
-            child = try ChildProcess.spawn(arguments[0], arguments: Array(arguments.dropFirst()), stdin: .pipe, stdout: .pipe, stderr: .pipe)
+            child = try ChildProcess.spawn(arguments[0], arguments: Array(arguments.dropFirst()), environment: environment, stdin: .pipe, stdout: .pipe, stderr: .pipe)
         } catch {
             return .failure("cannot start the \(describe): \(error)")
         }
