@@ -4,7 +4,7 @@ SWIFT ?= swift
 # Build jobs: the machines have 2 cores; more jobs only add memory pressure.
 JOBS ?= 2
 
-.PHONY: all deps build build-debug run test unit-test integration-test clean
+.PHONY: all deps test-deps build build-debug run test unit-test integration-test clean
 
 all: build
 
@@ -21,7 +21,10 @@ build-debug: deps
 run: build
 	exec ./.build/release/orchestrator dev $(ARGS)
 
-test: deps
+test-deps:
+	@./scripts/install-deps.sh test
+
+test: test-deps
 	$(SWIFT) build --build-tests -j $(JOBS)
 	$(MAKE) unit-test
 	$(MAKE) integration-test

@@ -1,9 +1,17 @@
 #!/usr/bin/env bash
 # Installs what `make run` / `make test` need and is missing: redis-server and libhiredis-dev
 # (plus pkg-config, which SwiftPM uses to find hiredis). Skips apt entirely when all are present.
+# With the argument `test` it also installs what the tests use: podman, runc and busybox-static
+# (real containers for the container runtime's tests) and python3-venv.
 set -euo pipefail
 
 missing=()
+if [ "${1:-}" = "test" ]; then
+  command -v podman >/dev/null 2>&1 || missing+=(podman)
+  command -v runc >/dev/null 2>&1 || [ -x /usr/sbin/runc ] || missing+=(runc)
+  [ -x /bin/busybox ] || [ -x /usr/bin/busybox ] || missing+=(busybox-static)
+  python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
+fi
 command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || missing+=(redis-server)
 command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)

@@ -1,6 +1,8 @@
 """Shared fixtures: the real orchestrator binary and throwaway redis-servers."""
 import os
+import re
 import shutil
+import sys
 import signal
 import socket
 import subprocess
@@ -8,6 +10,7 @@ import tempfile
 import time
 
 import pytest
+import requests
 
 BINARY = os.environ.get("ORCHESTRATOR_BINARY", os.path.join(os.path.dirname(__file__), "..", ".build", "debug", "orchestrator"))
 
@@ -99,6 +102,49 @@ class Role:
         except subprocess.TimeoutExpired:
             os.killpg(self.proc.pid, signal.SIGKILL)
             return self.proc.wait(5)
+
+
+HANDLER = f"{sys.executable} -u {os.path.join(os.path.dirname(os.path.abspath(__file__)), 'handler.py')}"
+
+
+class Cluster:
+    """API and worker managers around one throwaway Redis."""
+
+    def __init__(self, redis_server, start_role):
+        self.redis = redis_server
+        self.start_role = start_role
+        self.api = None
+        self.base = None
+
+    def start_api(self, *extra):
+        self.api = self.start_role("api", "--redis-url", self.redis.url, "--port", "0", *extra)
+        match = wait_for(lambda: re.search(r"API: (http://[0-9.]+:\d+)", self.api.output()), what="API address")
+        self.base = match.group(1)
+        return self.base
+
+    def start_worker(self, *extra, handler=HANDLER, lease="3"):
+        worker = self.start_role("worker", "--redis-url", self.redis.url, "--handler", handler, "--lease", lease, *extra)
+        worker.wait_for_output("worker manager started")
+        return worker
+
+    def run(self, input, endpoint="default", **extra):
+        body = {"input": input, **extra}
+        response = requests.post(f"{self.base}/v2/{endpoint}/run", json=body, timeout=10)
+        assert response.status_code == 200, response.text
+        return response.json()["id"]
+
+    def status(self, job_id, endpoint="default"):
+        return requests.get(f"{self.base}/v2/{endpoint}/status/{job_id}", timeout=10).json()
+
+    def wait_status(self, job_id, statuses, timeout=20, endpoint="default"):
+        statuses = {statuses} if isinstance(statuses, str) else set(statuses)
+        return wait_for(lambda: (lambda s: s if s.get("status") in statuses else None)(self.status(job_id, endpoint)),
+                        timeout=timeout, what=f"job {job_id} to reach {statuses}")
+
+
+@pytest.fixture
+def cluster(redis_server, start_role):
+    return Cluster(redis_server, start_role)
 
 
 @pytest.fixture

@@ -1,0 +1,152 @@
+"""Jobs end to end: the real `orchestrator api` and `orchestrator worker` processes, real Redis, real HTTP."""
+import os
+import signal
+import time
+
+import requests
+
+from conftest import wait_for
+
+
+def alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_job_completes_with_output_and_readable_redis_fields(cluster):
+    cluster.start_api()
+    cluster.start_worker()
+    job_id = cluster.run({"prompt": "a cat", "n": 2})
+    done = cluster.wait_status(job_id, "COMPLETED")
+    assert done["output"]["echo"] == {"prompt": "a cat", "n": 2}
+    assert done["delayTime"] >= 0 and done["executionTime"] >= 0
+
+    fields = cluster.redis.cli("HGETALL", f"orch:job:{job_id}").split("\n")
+    record = dict(zip(fields[::2], fields[1::2]))
+    assert record["status"] == "COMPLETED"
+    assert record["endpoint"] == "default"
+    assert record["input"] == '{"prompt": "a cat", "n": 2}'
+    assert '"echo"' in record["output"]
+    assert record["attempt"] == "1" and record["worker"]
+    ttl = int(cluster.redis.cli("TTL", f"orch:job:{job_id}"))
+    assert 3500 <= ttl <= 3600
+    lines = cluster.redis.cli("XRANGE", "orch:events", "-", "+").split("\n")
+    targets = [lines[i + 1] for i, v in enumerate(lines[:-1]) if v == "to"]
+    assert targets == ["IN_QUEUE", "IN_PROGRESS", "COMPLETED"]
+
+
+def test_failing_handler_fails_the_job_with_its_error(cluster):
+    cluster.start_api()
+    cluster.start_worker()
+    failed = cluster.wait_status(cluster.run({"fail": "bad prompt"}), "FAILED")
+    assert failed["error"] == "bad prompt"
+    crashed = cluster.wait_status(cluster.run({"exit": 4}), "FAILED")
+    assert "exit code 4" in crashed["error"] and "exiting with 4" in crashed["error"]
+
+
+def test_timeout_kills_the_handler(cluster, tmp_path):
+    cluster.start_api()
+    cluster.start_worker()
+    pidfile = tmp_path / "pid"
+    job_id = cluster.run({"sleep": 60, "pidfile": str(pidfile)}, policy={"executionTimeout": 1500})
+    timed_out = cluster.wait_status(job_id, "TIMED_OUT")
+    assert "execution timeout of 1500 ms exceeded" in timed_out["error"]
+    pid = int(pidfile.read_text())
+    wait_for(lambda: not alive(pid), timeout=3, what="the handler process to be gone")
+
+
+def test_cancel_queued_and_running_jobs(cluster, tmp_path):
+    cluster.start_api()
+    # Nothing serves this endpoint yet: the job stays queued.
+    queued = cluster.run({}, endpoint="later")
+    response = requests.post(f"{cluster.base}/v2/later/cancel/{queued}", timeout=10).json()
+    assert response == {"id": queued, "status": "CANCELLED"}
+    assert cluster.redis.cli("LLEN", "orch:queue:later") == "0"
+
+    cluster.start_worker()
+    pidfile = tmp_path / "pid"
+    running = cluster.run({"sleep": 60, "pidfile": str(pidfile)})
+    cluster.wait_status(running, "IN_PROGRESS")
+    wait_for(lambda: pidfile.exists() and pidfile.read_text(), what="the handler to start")
+    pid = int(pidfile.read_text())
+    started = time.monotonic()
+    assert requests.post(f"{cluster.base}/cancel/{running}", timeout=10).json()["status"] == "CANCELLED"
+    wait_for(lambda: not alive(pid), timeout=3, what="the cancelled handler to be killed")
+    assert time.monotonic() - started < 1.5
+    assert cluster.status(running)["status"] == "CANCELLED"
+
+
+def test_killed_worker_manager_job_is_finished_by_another(cluster, tmp_path):
+    cluster.start_api()
+    doomed = cluster.start_worker("--worker-id", "doomed")
+    pidfile = tmp_path / "pid"
+    record = tmp_path / "runs"
+    job_id = cluster.run({"sleep": 2, "pidfile": str(pidfile), "record": str(record)})
+    job = cluster.wait_status(job_id, "IN_PROGRESS")
+    assert job["workerId"] == "doomed"
+    wait_for(lambda: pidfile.exists() and pidfile.read_text(), what="the handler to start")
+
+    # A machine loss: the manager and its handler (which runs in a process group of its own) die.
+    handler_group = os.getpgid(int(pidfile.read_text()))
+    os.killpg(doomed.proc.pid, signal.SIGKILL)
+    os.killpg(handler_group, signal.SIGKILL)
+    doomed.proc.wait(5)
+    survivor = cluster.start_worker("--worker-id", "survivor")
+    done = cluster.wait_status(job_id, "COMPLETED", timeout=30)
+    assert done["workerId"] == "survivor"
+    fields = cluster.redis.cli("HGET", f"orch:job:{job_id}", "attempt")
+    assert fields == "2"
+    assert record.read_text().split() == [job_id]
+    assert "reaper recovered work" in survivor.output()
+
+
+def test_two_managers_share_a_queue_without_running_a_job_twice(cluster, tmp_path):
+    cluster.start_api()
+    record = tmp_path / "runs"
+    first = cluster.start_worker("--concurrency", "3", "--runtime", "persistent")
+    second = cluster.start_worker("--concurrency", "3")
+    ids = [cluster.run({"sleep": 0.05, "record": str(record)}) for _ in range(60)]
+    for job_id in ids:
+        cluster.wait_status(job_id, "COMPLETED", timeout=60)
+    runs = record.read_text().split()
+    assert sorted(runs) == sorted(ids)  # each exactly once
+    workers = {cluster.status(job_id)["workerId"] for job_id in ids}
+    assert len(workers) == 2, "both managers should have taken work"
+    health = requests.get(f"{cluster.base}/health", timeout=10).json()
+    assert health["jobs"]["completed"] == 60
+    # Slot counts come from heartbeats (every lease/6 = 0.5 s here).
+    wait_for(lambda: requests.get(f"{cluster.base}/health", timeout=10).json()["workers"] == {"idle": 6, "running": 0},
+             timeout=5, what="both managers to report 6 idle slots")
+    for worker in (first, second):
+        assert worker.stop() == 0
+
+
+def test_sigterm_hands_running_jobs_back(cluster, tmp_path):
+    cluster.start_api()
+    worker = cluster.start_worker("--grace", "0.5")
+    job_id = cluster.run({"sleep": 60})
+    cluster.wait_status(job_id, "IN_PROGRESS")
+    assert worker.stop() == 0
+    assert "handed back" in worker.output()
+    assert cluster.status(job_id)["status"] == "IN_QUEUE"
+    cluster.start_worker()
+    # Shorter this time: a new job with the same input would sleep 60 s, so cancel instead.
+    requests.post(f"{cluster.base}/cancel/{job_id}", timeout=10)
+    assert cluster.wait_status(job_id, "CANCELLED")
+
+
+def test_api_survives_redis_restart(cluster):
+    cluster.start_api()
+    cluster.start_worker()
+    cluster.wait_status(cluster.run({}), "COMPLETED")
+    cluster.redis.proc.kill()
+    cluster.redis.proc.wait()
+    response = requests.post(f"{cluster.base}/run", json={"input": {}}, timeout=15)
+    assert response.status_code == 503 and "unavailable" in response.json()["error"]
+    cluster.redis.start()
+    job_id = wait_for(lambda: (lambda r: r.json().get("id") if r.status_code == 200 else None)(
+        requests.post(f"{cluster.base}/run", json={"input": {}}, timeout=15)), timeout=15, what="API to recover")
+    cluster.wait_status(job_id, "COMPLETED", timeout=30)
