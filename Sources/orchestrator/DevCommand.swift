@@ -62,7 +62,11 @@ struct DevCommand: AsyncParsableCommand {
         }
         // Shutdown runs in reverse order: the API stops first, then the worker drains, then Redis.
         let group = ServiceGroup(
-            services: [EmbeddedRedisService(server: embedded), WorkerService(manager: manager), application],
+            services: [
+                EmbeddedRedisService(server: embedded, beforeStop: { subscriber.close() }),
+                WorkerService(manager: manager),
+                application,
+            ],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         )
@@ -74,9 +78,13 @@ struct DevCommand: AsyncParsableCommand {
 /// Keeps the embedded redis-server for the lifetime of the service group and stops it last.
 struct EmbeddedRedisService: Service {
     let server: RedisServerProcess
+    /// Runs just before Redis stops (closing long-lived connections, so they do not log a
+    /// lost server on the way out).
+    var beforeStop: @Sendable () -> Void = {}
 
     func run() async throws {
         try? await gracefulShutdown()
+        beforeStop()
         await server.stop()
     }
 }
