@@ -34,23 +34,20 @@ struct JobRoutes: Sendable {
         router.post("\(prefix)/runsync") { request, context in
             try await run(request: request, endpoint: try endpointOf(context), wait: try runsyncWait(request))
         }
-        router.get("\(prefix)/status/:id") { _, context in
-            try await status(endpoint: try endpointOf(context), id: context.parameters.get("id") ?? "")
-        }
-        router.post("\(prefix)/status/:id") { _, context in
-            try await status(endpoint: try endpointOf(context), id: context.parameters.get("id") ?? "")
+        // RunPod's clients use GET or POST for these.
+        for method in [HTTPRequest.Method.get, .post] {
+            router.on("\(prefix)/status/:id", method: method) { _, context in
+                try await status(endpoint: try endpointOf(context), id: context.parameters.get("id") ?? "")
+            }
+            router.on("\(prefix)/stream/:id", method: method) { _, context in
+                try await stream(endpoint: try endpointOf(context), id: context.parameters.get("id") ?? "")
+            }
         }
         router.post("\(prefix)/cancel/:id") { _, context in
             try await cancel(endpoint: try endpointOf(context), id: context.parameters.get("id") ?? "")
         }
         router.post("\(prefix)/retry/:id") { _, context in
             try await retry(endpoint: try endpointOf(context), id: context.parameters.get("id") ?? "")
-        }
-        router.get("\(prefix)/stream/:id") { _, context in
-            try await stream(endpoint: try endpointOf(context), id: context.parameters.get("id") ?? "")
-        }
-        router.post("\(prefix)/stream/:id") { _, context in
-            try await stream(endpoint: try endpointOf(context), id: context.parameters.get("id") ?? "")
         }
         router.get("\(prefix)/health") { _, context in
             let health = try await storage { try await store.health(endpoint: try endpointOf(context), workerDeadAfter: configuration.workerDeadAfter) }
