@@ -142,6 +142,20 @@ class Cluster:
                         timeout=timeout, what=f"job {job_id} to reach {statuses}")
 
 
+    def start_notifier(self, *extra):
+        notifier = self.start_role("notifier", "--redis-url", self.redis.url, *extra)
+        notifier.wait_for_output("notifier started")
+        return notifier
+
+
+@pytest.fixture
+def receiver():
+    from receiver import Receiver
+    server = Receiver()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
 def cluster(redis_server, start_role):
     return Cluster(redis_server, start_role)

@@ -1,1 +1,366 @@
+import Foundation
+import Logging
 import OrchestratorCore
+import Redis
+import Synchronization
+
+/// The notifier role: reads the events stream through a consumer group and delivers the
+/// webhooks of every transition, with retries scheduled in Redis (nothing waits in memory for
+/// a retry), order kept per job and URL, and nothing acknowledged before it is safe in Redis.
+public final class NotifierService: Sendable {
+    public let configuration: NotifierConfiguration
+    private let redis: RedisClient
+    private let keys: KeySpace
+    private let logger: Logger
+    private let sender: WebhookSender
+    private let gate: HostGate
+    private let stopping = Mutex(false)
+    private let drains = Mutex(0)
+
+    public init(configuration: NotifierConfiguration, redis: RedisClient, keys: KeySpace, logger: Logger) {
+        self.configuration = configuration
+        self.redis = redis
+        self.keys = keys
+        var logger = logger
+        logger[metadataKey: "notifier"] = "\(configuration.consumerName)"
+        self.logger = logger
+        self.sender = WebhookSender(configuration: configuration)
+        self.gate = HostGate(
+            maxConcurrent: configuration.maxConcurrent, maxPerHost: configuration.maxPerHost,
+            breakerThreshold: configuration.breakerThreshold, breakerPause: configuration.breakerPause)
+    }
+
+    private var isStopping: Bool { stopping.withLock { $0 } }
+
+    /// Stops reading; attempts in flight finish (bounded by the request timeout).
+    public func beginShutdown() {
+        stopping.withLock { $0 = true }
+    }
+
+    public func run() async throws {
+        logger.info("notifier started", metadata: [
+            "attempts": "\(configuration.attempts)", "delay": "\(configuration.delay)",
+            "allowPrivateTargets": "\(configuration.allowPrivateTargets)",
+        ])
+        let loops = [
+            Task { await self.consumeLoop() },
+            Task { await self.retryLoop() },
+            Task { await self.claimLoop() },
+            Task { await self.trimLoop() },
+        ]
+        await withTaskCancellationHandler {
+            while !isStopping { try? await Task.sleep(for: .milliseconds(50)) }
+        } onCancel: {
+            self.beginShutdown()
+        }
+        for loop in loops { loop.cancel() }
+        for loop in loops { await loop.value }
+        let deadline = ContinuousClock.now + configuration.requestTimeout + .seconds(5)
+        while drains.withLock({ $0 }) > 0 && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        await sender.shutdown()
+        logger.info("notifier stopped")
+    }
+
+    // MARK: Reading the stream
+
+    private func ensureGroup() async {
+        do {
+            try await redis.send("XGROUP", "CREATE", keys.events, keys.notifierGroup, "0", "MKSTREAM")
+            logger.notice("created the notifiers' consumer group", metadata: ["stream": "\(keys.events)"])
+        } catch RedisError.server(_, let message) where message.hasPrefix("BUSYGROUP") {
+        } catch {
+            logger.warning("cannot create the consumer group", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func consumeLoop() async {
+        await ensureGroup()
+        let connection = redis.makeDedicatedConnection(name: "notifier-events")
+        defer { connection.close() }
+        var failures = 0
+        while !Task.isCancelled && !isStopping {
+            do {
+                let reply = try await connection.send(RedisCommand(
+                    "XREADGROUP", "GROUP", keys.notifierGroup, configuration.consumerName,
+                    "COUNT", 256, "BLOCK", 1000, "STREAMS", keys.events, ">"), blockingFor: .seconds(1))
+                failures = 0
+                let entries = Self.entries(reply)
+                if !entries.isEmpty { try await accept(entries) }
+            } catch RedisError.server(_, let message) where message.hasPrefix("NOGROUP") {
+                // Redis restarted without its data, or the stream was deleted: recreate, go on.
+                await ensureGroup()
+            } catch {
+                if isStopping || Task.isCancelled { break }
+                failures += 1
+                if failures == 1 || failures % 30 == 0 {
+                    logger.warning("cannot read events; retrying", metadata: ["error": "\(error)"])
+                }
+                try? await Task.sleep(for: .milliseconds(min(100 * (1 << min(failures, 4)), 2000)))
+            }
+        }
+    }
+
+    /// Entries idle in other consumers' pending lists (a notifier died between reading and
+    /// enqueueing them), or in ours after a Redis error, are taken over.
+    private func claimLoop() async {
+        while !Task.isCancelled && !isStopping {
+            try? await Task.sleep(for: min(configuration.claimIdle / 4, .seconds(5)))
+            if Task.isCancelled { break }
+            do {
+                var cursor = "0-0"
+                repeat {
+                    let reply = try await redis.send(
+                        "XAUTOCLAIM", keys.events, keys.notifierGroup, configuration.consumerName,
+                        configuration.claimIdle.wholeMilliseconds, cursor, "COUNT", 256)
+                    let parts = reply.array ?? []
+                    cursor = parts.first?.string ?? "0-0"
+                    let entries = parts.count > 1 ? Self.entryList(parts[1]) : []
+                    if !entries.isEmpty {
+                        logger.notice("claimed events left by another notifier", metadata: ["count": "\(entries.count)"])
+                        try await accept(entries)
+                    }
+                } while cursor != "0-0"
+            } catch RedisError.server(_, let message) where message.hasPrefix("NOGROUP") {
+                await ensureGroup()
+            } catch {
+                logger.debug("claim pass failed", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    /// Puts the entries' deliveries into their lanes and acknowledges the entries (one
+    /// script), then drains the lanes this notifier now owns.
+    private func accept(_ entries: [(id: String, fields: [String: String])]) async throws {
+        var arguments: [any RedisArgumentConvertible] = [
+            keys.prefix, keys.notifierGroup, configuration.laneLease.wholeMilliseconds, entries.count,
+        ]
+        arguments += entries.map(\.id)
+        for entry in entries {
+            for delivery in Self.deliveries(entryID: entry.id, fields: entry.fields) {
+                arguments.append(delivery.lane)
+                arguments.append(delivery.json)
+            }
+        }
+        let reply = try await LaneScripts.enqueue.run(on: redis, arguments: arguments)
+        startDrains(reply)
+    }
+
+    /// The per-job deliveries of one transition: its `webhook` and `webhookv2` (once each).
+    static func deliveries(entryID: String, fields: [String: String]) -> [WebhookDelivery] {
+        guard let job = fields["job"], let payload = fields["payload"] else { return [] }
+        var urls: [String] = []
+        for key in ["webhook", "webhookv2"] {
+            if let url = fields[key], !url.isEmpty, !urls.contains(url) { urls.append(url) }
+        }
+        return urls.map { WebhookDelivery(url: $0, job: job, event: entryID, status: fields["to"] ?? "", body: payload) }
+    }
+
+    // MARK: Retries
+
+    private func retryLoop() async {
+        while !Task.isCancelled && !isStopping {
+            do {
+                let reply = try await LaneScripts.claimDue.run(on: redis, arguments: [
+                    keys.prefix, configuration.laneLease.wholeMilliseconds, 256,
+                ])
+                startDrains(reply)
+                if (reply.array?.count ?? 0) >= 512 { continue }
+            } catch {
+                logger.debug("retry pass failed", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: configuration.retryPollInterval)
+        }
+    }
+
+    private func startDrains(_ reply: RedisValue) {
+        let parts = reply.array?.compactMap(\.string) ?? []
+        var index = 0
+        while index + 1 < parts.count {
+            let lane = parts[index]
+            if let delivery = WebhookDelivery.decode(parts[index + 1]) {
+                drains.withLock { $0 += 1 }
+                Task {
+                    await self.drain(lane: lane, first: delivery)
+                    self.drains.withLock { $0 -= 1 }
+                }
+            } else {
+                logger.error("unreadable delivery in lane; leaving it for inspection", metadata: ["lane": "\(lane)"])
+            }
+            index += 2
+        }
+    }
+
+    // MARK: Delivering
+
+    /// Works a lane this notifier owns: the head delivery, then the next, until the lane is
+    /// empty or waits for a retry.
+    private func drain(lane: String, first: WebhookDelivery) async {
+        var current: WebhookDelivery? = first
+        while var delivery = current {
+            // A receiver is a host and port: per-receiver limits and the breaker work on that.
+            let host = URLComponents(string: delivery.url).map { "\($0.host ?? ""):\($0.port ?? ($0.scheme == "https" ? 443 : 80))" } ?? delivery.url
+            if isStopping {
+                // Hand the lane back at once rather than leaving it owned until its lease ends.
+                current = await advance(lane: lane, delivery: delivery, outcome: "defer", log: nil, due: .zero)
+                continue
+            }
+            switch await gate.enter(host) {
+            case .later(let wait):
+                current = await advance(lane: lane, delivery: delivery, outcome: "defer", log: nil, due: wait)
+                continue
+            case .go:
+                break
+            }
+            let attempt = delivery.attempts + 1
+            let result = await sender.send(delivery)
+            if await gate.leave(host, failed: !result.succeeded) {
+                logger.warning("receiver failing every request; pausing it", metadata: [
+                    "host": "\(host)", "pause": "\(configuration.breakerPause)",
+                ])
+            }
+            let record = AttemptResult(
+                attempt: attempt, url: delivery.url, at: Int(Date().timeIntervalSince1970 * 1000),
+                statusCode: result.statusCode, error: result.error, latencyMs: result.latencyMs,
+                webhookId: delivery.id, event: delivery.status)
+            delivery.attempts = attempt
+            delivery.results.append(record)
+            var metadata: Logger.Metadata = [
+                "job": "\(delivery.job)", "url": "\(delivery.url)", "attempt": "\(attempt)", "event": "\(delivery.status)",
+                "result": "\(result.statusCode.map(String.init) ?? result.error ?? "?")", "ms": "\(result.latencyMs)",
+            ]
+            if result.succeeded {
+                logger.info("webhook delivered", metadata: metadata)
+                current = await advance(lane: lane, delivery: delivery, outcome: "delivered", log: record, due: .zero)
+            } else if result.statusCode == 410 || attempt >= configuration.attempts {
+                metadata["reason"] = "\(result.statusCode == 410 ? "410 Gone" : "attempts used up")"
+                logger.warning("webhook dead-lettered", metadata: metadata)
+                current = await advance(lane: lane, delivery: delivery, outcome: "dead", log: record, due: .zero)
+            } else {
+                var wait = configuration.delay(afterAttempt: attempt)
+                if let asked = result.retryAfter { wait = max(wait, min(asked, configuration.maxRetryAfter)) }
+                metadata["retryIn"] = "\(wait)"
+                logger.notice("webhook attempt failed; retry scheduled", metadata: metadata)
+                current = await advance(lane: lane, delivery: delivery, outcome: "retry", log: record, due: wait)
+            }
+        }
+    }
+
+    /// Records the attempt and moves the lane on; returns the next delivery when this notifier
+    /// should go on with the lane. Retries while Redis is unreachable: until this is written,
+    /// the delivery counts as not made (at least once).
+    private func advance(lane: String, delivery: WebhookDelivery, outcome: String, log: AttemptResult?, due: Duration) async -> WebhookDelivery? {
+        var arguments: [any RedisArgumentConvertible] = [
+            keys.prefix, lane, delivery.id, outcome, delivery.json, log?.json ?? "", delivery.job,
+            0, configuration.laneLease.wholeMilliseconds, configuration.deadLetterMaxLength,
+        ]
+        if outcome == "dead" {
+            let attempts = "[" + delivery.results.map(\.json).joined(separator: ",") + "]"
+            arguments += [
+                "id", delivery.id, "job", delivery.job, "url", delivery.url, "event", delivery.event,
+                "status", delivery.status, "body", delivery.body, "attempts", attempts,
+                "reason", delivery.results.last?.statusCode == 410 ? "410 Gone" : "\(delivery.attempts) attempts failed",
+                "state", "pending",
+            ]
+        }
+        var pause = Duration.milliseconds(100)
+        for _ in 0..<50 {
+            do {
+                if outcome == "retry" || outcome == "defer" {
+                    // The due time is Redis' clock plus the wait, so notifiers' clocks never matter.
+                    arguments[7] = try await serverNow() + due.wholeMilliseconds
+                }
+                let reply = try await LaneScripts.advance.run(on: redis, arguments: arguments).array ?? []
+                switch reply.first?.string {
+                case "NEXT": return reply.count > 1 ? reply[1].string.flatMap(WebhookDelivery.decode) : nil
+                case "STALE":
+                    logger.notice("lane was taken over by another notifier", metadata: ["lane": "\(lane)"])
+                    return nil
+                default: return nil
+                }
+            } catch {
+                logger.warning("cannot record a webhook attempt yet; retrying", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: pause)
+                pause = min(pause * 2, .seconds(2))
+            }
+        }
+        // Still unrecorded: the lane's lease runs out and another notifier delivers it again.
+        return nil
+    }
+
+    private func serverNow() async throws -> Int {
+        let parts = try await redis.send("TIME").array?.compactMap(\.int) ?? []
+        return parts.count == 2 ? parts[0] * 1000 + parts[1] / 1000 : Int(Date().timeIntervalSince1970 * 1000)
+    }
+
+    // MARK: Trimming
+
+    /// Keeps the stream bounded by age and length, never cutting an entry some group has not
+    /// yet read or still has pending.
+    private func trimLoop() async {
+        while !Task.isCancelled && !isStopping {
+            try? await Task.sleep(for: .seconds(10))
+            if Task.isCancelled { break }
+            do { try await trimOnce() } catch {
+                logger.debug("trim pass failed", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    func trimOnce() async throws {
+        let now = try await serverNow()
+        var cutoff = now - configuration.eventsMaxAge.wholeMilliseconds
+        let info = try await redis.pipeline([
+            RedisCommand("XLEN", keys.events),
+            RedisCommand("XRANGE", keys.events, "-", "+", "COUNT", 1),
+            RedisCommand("XINFO", "GROUPS", keys.events),
+            RedisCommand("XPENDING", keys.events, keys.notifierGroup),
+        ])
+        let length = info[0].int ?? 0
+        let firstID = Self.entryList(info[1]).first?.id
+        if length > configuration.eventsMaxLength, let firstID, let first = Self.milliseconds(firstID) {
+            // Entries are in time order: estimate the time at which the excess ends.
+            let excess = Double(length - configuration.eventsMaxLength) / Double(length)
+            cutoff = max(cutoff, first + Int(Double(now - first) * excess))
+        }
+        for group in info[2].array ?? [] {
+            let fields = group.array ?? []
+            var index = 0
+            while index + 1 < fields.count {
+                if fields[index].string == "last-delivered-id", let id = fields[index + 1].string, let ms = Self.milliseconds(id) {
+                    cutoff = min(cutoff, ms)
+                }
+                index += 2
+            }
+        }
+        if let pending = info[3].array, (pending.first?.int ?? 0) > 0, let oldest = pending[1].string, let ms = Self.milliseconds(oldest) {
+            cutoff = min(cutoff, ms)
+        }
+        guard let firstID, let first = Self.milliseconds(firstID), cutoff > first else { return }
+        let removed = try await redis.send("XTRIM", keys.events, "MINID", "~", "\(cutoff)-0").int ?? 0
+        if removed > 0 { logger.debug("events trimmed", metadata: ["removed": "\(removed)"]) }
+    }
+
+    // MARK: Parsing
+
+    private static func milliseconds(_ id: String) -> Int? {
+        id.split(separator: "-").first.flatMap { Int($0) }
+    }
+
+    /// XREADGROUP's reply: [[stream, [[id, [field, value, ...]], ...]]].
+    static func entries(_ reply: RedisValue) -> [(id: String, fields: [String: String])] {
+        guard let streams = reply.array else { return [] }
+        return streams.flatMap { stream -> [(id: String, fields: [String: String])] in
+            guard let parts = stream.array, parts.count == 2 else { return [] }
+            return entryList(parts[1])
+        }
+    }
+
+    static func entryList(_ value: RedisValue) -> [(id: String, fields: [String: String])] {
+        (value.array ?? []).compactMap { entry in
+            guard let parts = entry.array, parts.count == 2, let id = parts[0].string else { return nil }
+            return (id, parts[1].stringDictionary ?? [:])
+        }
+    }
+}

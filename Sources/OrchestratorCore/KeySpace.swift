@@ -41,4 +41,8 @@ public struct KeySpace: Sendable, Hashable {
     public var webhookRetries: String { "\(prefix)webhooks:retry" }
     /// Deliveries that used up their attempts.
     public var webhookDead: String { "\(prefix)webhooks:dead" }
+    /// List of one job's pending deliveries to one URL, in transition order (a "lane").
+    public func webhookLane(_ lane: String) -> String { "\(prefix)webhooks:lane:\(lane)" }
+    /// Consumer group of the notifiers on the events stream.
+    public var notifierGroup: String { "notifiers" }
 }

@@ -2,6 +2,7 @@ import API
 import ArgumentParser
 import Foundation
 import Logging
+import Notifier
 import OrchestratorCore
 import Redis
 import ServiceLifecycle
@@ -11,13 +12,14 @@ import Worker
 struct DevCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dev",
-        abstract: "Start a local redis-server, the API and a worker manager in one process; Ctrl-C stops it all."
+        abstract: "Start a local redis-server, the API, a worker manager and a notifier in one process; Ctrl-C stops it all."
     )
 
     @OptionGroup var common: CommonOptions
     @OptionGroup var api: APIOptions
     @OptionGroup var jobs: JobOptions
     @OptionGroup var worker: WorkerOptions
+    @OptionGroup var notifier: NotifierOptions
 
     @Option(name: .customLong("redis-port"), help: "Port for the embedded redis-server (default: a free one).")
     var redisPort: Int?
@@ -45,6 +47,10 @@ struct DevCommand: AsyncParsableCommand {
             workerConfiguration.concurrency = 2
         }
         let manager = WorkerManager(configuration: workerConfiguration, store: store, runtime: runtime, logger: Logger(label: "orchestrator.worker"))
+        // Local receivers (127.0.0.1) are the point of trying it out: private targets allowed.
+        let notifierService = NotifierService(
+            configuration: notifier.configuration(forceAllowPrivate: true), redis: redis, keys: common.keys,
+            logger: Logger(label: "orchestrator.notifier"))
         let server = APIServer(
             configuration: api.configuration(workerDeadAfter: workerConfiguration.lease),
             store: store, subscriber: subscriber, logger: Logger(label: "orchestrator.api")
@@ -60,10 +66,12 @@ struct DevCommand: AsyncParsableCommand {
                 Ctrl-C stops everything.
                 """)
         }
-        // Shutdown runs in reverse order: the API stops first, then the worker drains, then Redis.
+        // Shutdown runs in reverse order: the API stops first, the worker drains, the notifier
+        // finishes its attempts, then Redis stops.
         let group = ServiceGroup(
             services: [
                 EmbeddedRedisService(server: embedded, beforeStop: { subscriber.close() }),
+                NotifierRole(service: notifierService),
                 WorkerService(manager: manager),
                 application,
             ],

@@ -1,0 +1,73 @@
+/// Bounds requests in flight, in all and per receiver host, and pauses a host that fails
+/// everything (circuit breaker), so a slow or dead receiver never holds up the others.
+actor HostGate {
+    enum Admission: Equatable {
+        case go
+        /// Try this lane again after the wait, without using up an attempt.
+        case later(Duration)
+    }
+
+    private struct Host {
+        var inFlight = 0
+        var waiters: [CheckedContinuation<Void, Never>] = []
+        var consecutiveFailures = 0
+        var pausedUntil: ContinuousClock.Instant?
+    }
+
+    private let maxConcurrent: Int
+    private let maxPerHost: Int
+    private let breakerThreshold: Int
+    private let breakerPause: Duration
+    private var hosts: [String: Host] = [:]
+    private var inFlight = 0
+    private var globalWaiters: [CheckedContinuation<Void, Never>] = []
+
+    init(maxConcurrent: Int, maxPerHost: Int, breakerThreshold: Int, breakerPause: Duration) {
+        self.maxConcurrent = maxConcurrent
+        self.maxPerHost = maxPerHost
+        self.breakerThreshold = breakerThreshold
+        self.breakerPause = breakerPause
+    }
+
+    func enter(_ host: String) async -> Admission {
+        if let until = hosts[host]?.pausedUntil, until > .now { return .later(until - .now) }
+        // A host that already has many lanes waiting: keep them in Redis, not in memory.
+        if (hosts[host]?.inFlight ?? 0) >= maxPerHost {
+            guard (hosts[host]?.waiters.count ?? 0) < maxPerHost * 4 else { return .later(.seconds(1)) }
+            await withCheckedContinuation { hosts[host, default: Host()].waiters.append($0) }
+        }
+        hosts[host, default: Host()].inFlight += 1
+        if inFlight >= maxConcurrent {
+            await withCheckedContinuation { globalWaiters.append($0) }
+        }
+        inFlight += 1
+        return .go
+    }
+
+    /// Ends a request; `failed` feeds the circuit breaker. Returns true when this pauses the host.
+    @discardableResult
+    func leave(_ host: String, failed: Bool) -> Bool {
+        inFlight -= 1
+        if !globalWaiters.isEmpty { globalWaiters.removeFirst().resume() }
+        var state = hosts[host, default: Host()]
+        state.inFlight -= 1
+        if !state.waiters.isEmpty { state.waiters.removeFirst().resume() }
+        var paused = false
+        if failed {
+            state.consecutiveFailures += 1
+            if state.consecutiveFailures >= breakerThreshold && (state.pausedUntil ?? .now) <= .now {
+                state.pausedUntil = .now + breakerPause
+                paused = true
+            }
+        } else {
+            state.consecutiveFailures = 0
+            state.pausedUntil = nil
+        }
+        if state.inFlight == 0 && state.waiters.isEmpty && state.consecutiveFailures == 0 {
+            hosts[host] = nil
+        } else {
+            hosts[host] = state
+        }
+        return paused
+    }
+}

@@ -1,0 +1,21 @@
+import Crypto
+import Foundation
+
+/// Standard Webhooks signatures: `v1,<base64 HMAC-SHA256 of "id.timestamp.body">`, keyed with
+/// the secret's bytes (the base64 after `whsec_`, or the text itself for other secrets).
+public struct WebhookSigner: Sendable {
+    private let key: [UInt8]
+
+    public init(secret: String) {
+        if secret.hasPrefix("whsec_"), let decoded = Data(base64Encoded: String(secret.dropFirst(6))) {
+            key = Array(decoded)
+        } else {
+            key = Array(secret.utf8)
+        }
+    }
+
+    public func signature(id: String, timestamp: Int, body: String) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: Data("\(id).\(timestamp).\(body)".utf8), using: SymmetricKey(data: key))
+        return "v1," + Data(mac).base64EncodedString()
+    }
+}

@@ -1,0 +1,37 @@
+import ArgumentParser
+import Logging
+import Notifier
+import OrchestratorCore
+import Redis
+import ServiceLifecycle
+
+/// `orchestrator notifier`: delivers webhooks from the events stream.
+struct NotifierCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "notifier", abstract: "Deliver a webhook for every job transition.")
+
+    @OptionGroup var common: CommonOptions
+    @OptionGroup var notifier: NotifierOptions
+
+    func run() async throws {
+        common.bootstrap()
+        let logger = Logger(label: "orchestrator.notifier")
+        let redis = RedisClient(configuration: try common.redisConfiguration())
+        defer { redis.close() }
+        let service = NotifierService(configuration: notifier.configuration(), redis: redis, keys: common.keys, logger: logger)
+        let group = ServiceGroup(services: [NotifierRole(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        try await group.run()
+    }
+}
+
+/// A notifier as a service: graceful shutdown lets attempts in flight finish.
+struct NotifierRole: Service {
+    let service: NotifierService
+
+    func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await service.run()
+        } onGracefulShutdown: {
+            service.beginShutdown()
+        }
+    }
+}
