@@ -83,6 +83,7 @@ let package = Package(
         .target(name: "RedisTestSupport", dependencies: ["Redis"]),
         .testTarget(name: "RedisTests", dependencies: ["Redis", "RedisTestSupport"]),
         .testTarget(name: "OrchestratorCoreTests", dependencies: ["OrchestratorCore", "RedisTestSupport"]),
+        .testTarget(name: "NotifierTests", dependencies: ["Notifier", "RedisTestSupport"]),
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "RedisTestSupport"]),
         .testTarget(name: "APITests", dependencies: ["API", "RedisTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")]),
     ]

@@ -14,6 +14,7 @@ public final class NotifierService: Sendable {
     private let logger: Logger
     private let sender: WebhookSender
     private let gate: HostGate
+    private let trimmer: EventTrimmer
     private let stopping = Mutex(false)
     private let drains = Mutex(0)
 
@@ -25,6 +26,7 @@ public final class NotifierService: Sendable {
         logger[metadataKey: "notifier"] = "\(configuration.consumerName)"
         self.logger = logger
         self.sender = WebhookSender(configuration: configuration)
+        self.trimmer = EventTrimmer(redis: redis, keys: keys, maxAge: configuration.eventsMaxAge, maxLength: configuration.eventsMaxLength)
         self.gate = HostGate(
             maxConcurrent: configuration.maxConcurrent, maxPerHost: configuration.maxPerHost,
             breakerThreshold: configuration.breakerThreshold, breakerPause: configuration.breakerPause)
@@ -302,51 +304,13 @@ public final class NotifierService: Sendable {
         while !Task.isCancelled && !isStopping {
             try? await Task.sleep(for: .seconds(10))
             if Task.isCancelled { break }
-            do { try await trimOnce() } catch {
+            do { try await trimmer.trimOnce() } catch {
                 logger.debug("trim pass failed", metadata: ["error": "\(error)"])
             }
         }
     }
 
-    func trimOnce() async throws {
-        let now = try await serverNow()
-        var cutoff = now - configuration.eventsMaxAge.wholeMilliseconds
-        let info = try await redis.pipeline([
-            RedisCommand("XLEN", keys.events),
-            RedisCommand("XRANGE", keys.events, "-", "+", "COUNT", 1),
-            RedisCommand("XINFO", "GROUPS", keys.events),
-            RedisCommand("XPENDING", keys.events, keys.notifierGroup),
-        ])
-        let length = info[0].int ?? 0
-        let firstID = Self.entryList(info[1]).first?.id
-        if length > configuration.eventsMaxLength, let firstID, let first = Self.milliseconds(firstID) {
-            // Entries are in time order: estimate the time at which the excess ends.
-            let excess = Double(length - configuration.eventsMaxLength) / Double(length)
-            cutoff = max(cutoff, first + Int(Double(now - first) * excess))
-        }
-        for group in info[2].array ?? [] {
-            let fields = group.array ?? []
-            var index = 0
-            while index + 1 < fields.count {
-                if fields[index].string == "last-delivered-id", let id = fields[index + 1].string, let ms = Self.milliseconds(id) {
-                    cutoff = min(cutoff, ms)
-                }
-                index += 2
-            }
-        }
-        if let pending = info[3].array, (pending.first?.int ?? 0) > 0, let oldest = pending[1].string, let ms = Self.milliseconds(oldest) {
-            cutoff = min(cutoff, ms)
-        }
-        guard let firstID, let first = Self.milliseconds(firstID), cutoff > first else { return }
-        let removed = try await redis.send("XTRIM", keys.events, "MINID", "~", "\(cutoff)-0").int ?? 0
-        if removed > 0 { logger.debug("events trimmed", metadata: ["removed": "\(removed)"]) }
-    }
-
     // MARK: Parsing
-
-    private static func milliseconds(_ id: String) -> Int? {
-        id.split(separator: "-").first.flatMap { Int($0) }
-    }
 
     /// XREADGROUP's reply: [[stream, [[id, [field, value, ...]], ...]]].
     static func entries(_ reply: RedisValue) -> [(id: String, fields: [String: String])] {

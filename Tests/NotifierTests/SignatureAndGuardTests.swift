@@ -1,0 +1,45 @@
+import Testing
+@testable import Notifier
+
+@Suite("Signatures and the SSRF guard")
+struct SignatureAndGuardTests {
+    @Test func matchesTheStandardWebhooksSpecExample() {
+        // The example of the Standard Webhooks specification.
+        let signer = WebhookSigner(secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+        let signature = signer.signature(id: "msg_p5jXN8AQM9LWM0D4loKWxJek", timestamp: 1614265330, body: #"{"test": 2432232314}"#)
+        #expect(signature == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=")
+    }
+
+    @Test(arguments: [
+        ("127.0.0.1", false), ("10.1.2.3", false), ("172.16.0.1", false), ("172.31.255.255", false),
+        ("192.168.1.1", false), ("169.254.169.254", false), ("0.0.0.0", false), ("100.64.0.1", false),
+        ("224.0.0.1", false), ("::1", false), ("::", false), ("fe80::1", false), ("fd00::1", false),
+        ("::ffff:127.0.0.1", false), ("8.8.8.8", true), ("172.32.0.1", true), ("2606:4700::1111", true),
+        ("not an address", false),
+    ])
+    func classifiesAddresses(address: String, isPublic: Bool) {
+        #expect(AddressGuard.isPublic(address) == isPublic)
+    }
+
+    @Test func loopbackNamesAreRefused() {
+        #expect(throws: AddressGuard.Refusal.self) { try AddressGuard.publicAddresses(of: "localhost") }
+        #expect(throws: AddressGuard.Refusal.self) { try AddressGuard.publicAddresses(of: "no-such-host.invalid") }
+    }
+
+    @Test func deliveryIDsAreStablePerEventAndTarget() {
+        let a = WebhookDelivery(url: "http://x/a", job: "j", event: "1-0", status: "IN_QUEUE", body: "{}")
+        let again = WebhookDelivery(url: "http://x/a", job: "j", event: "1-0", status: "IN_QUEUE", body: "{}")
+        let other = WebhookDelivery(url: "http://x/b", job: "j", event: "1-0", status: "IN_QUEUE", body: "{}")
+        #expect(a.id == again.id && a.id != other.id)
+        #expect(a.lane != other.lane)
+        #expect(WebhookDelivery.decode(a.json) == a)
+    }
+
+    @Test func retryDelays() {
+        let fixed = NotifierConfiguration(delay: .seconds(10))
+        #expect(fixed.delay(afterAttempt: 1) == .seconds(10) && fixed.delay(afterAttempt: 2) == .seconds(10))
+        let exponential = NotifierConfiguration(delay: .seconds(2), exponentialBackoff: true)
+        #expect(exponential.delay(afterAttempt: 1) == .seconds(2) && exponential.delay(afterAttempt: 3) == .seconds(8))
+        #expect(NotifierConfiguration(requestTimeout: .seconds(30)).claimIdle > .seconds(30))
+    }
+}
