@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Dependencies point downwards only: orchestrator → roles (API, Worker, Notifier)
-// → OrchestratorCore → Redis → CHiredis. Roles never import each other.
+// → Webhooks (API, Notifier) → OrchestratorCore → Redis → CHiredis. Roles never import each other.
 let package = Package(
     name: "Orchestrator",
     platforms: [.macOS(.v15)],
@@ -46,6 +46,7 @@ let package = Package(
             name: "API",
             dependencies: [
                 "OrchestratorCore",
+                "Webhooks",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -59,10 +60,24 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Webhook pieces both the notifier and the API use: deliveries and their lanes,
+        // subscriptions, dead letters, templates, signing, the sender and its SSRF guard.
+        .target(
+            name: "Webhooks",
+            dependencies: [
+                "OrchestratorCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(
             name: "Notifier",
             dependencies: [
                 "OrchestratorCore",
+                "Webhooks",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -73,7 +88,10 @@ let package = Package(
         .executableTarget(
             name: "orchestrator",
             dependencies: [
-                "API", "Worker", "Notifier", "OrchestratorCore", "Redis",
+                "API", "Worker", "Notifier", "Webhooks", "OrchestratorCore", "Redis",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -83,7 +101,8 @@ let package = Package(
         .target(name: "RedisTestSupport", dependencies: ["Redis"]),
         .testTarget(name: "RedisTests", dependencies: ["Redis", "RedisTestSupport"]),
         .testTarget(name: "OrchestratorCoreTests", dependencies: ["OrchestratorCore", "RedisTestSupport"]),
-        .testTarget(name: "NotifierTests", dependencies: ["Notifier", "RedisTestSupport"]),
+        .testTarget(name: "NotifierTests", dependencies: ["Notifier", "Webhooks", "RedisTestSupport"]),
+        .testTarget(name: "WebhooksTests", dependencies: ["Webhooks", "RedisTestSupport"]),
         .testTarget(name: "WorkerTests", dependencies: ["Worker", "RedisTestSupport"]),
         .testTarget(name: "APITests", dependencies: ["API", "RedisTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")]),
     ]

@@ -4,6 +4,7 @@
   /flaky/N/...       500 for the first N requests carrying a given webhook-id, then 200
   /status/CODE/...   always CODE
   /hang/...          never answers (holds the connection for 120 s)
+  /switch/NAME/...   500 while NAME is in `receiver.failing`, else 200
 """
 import json
 import threading
@@ -16,6 +17,7 @@ class Receiver:
         self.requests = []
         self.lock = threading.Lock()
         self.seen = {}
+        self.failing = set()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -43,12 +45,18 @@ class Receiver:
                     code = 500
                 if parts[0] == "status":
                     code = int(parts[1])
+                if parts[0] == "switch" and parts[1] in receiver.failing:
+                    code = 500
                 self.send_response(code)
                 self.send_header("Content-Length", "2")
                 self.end_headers()
                 self.wfile.write(b"ok")
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            # The default listen backlog (5) drops connections in a burst of deliveries.
+            request_queue_size = 256
+
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)

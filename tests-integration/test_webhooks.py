@@ -7,6 +7,8 @@ import os
 import signal
 import time
 
+import requests
+
 from conftest import wait_for
 
 SECRET = "whsec_" + base64.b64encode(b"integration-test-signing-key").decode()
@@ -77,7 +79,7 @@ def test_failing_twice_then_ok_gets_exactly_three_attempts_a_delay_apart(cluster
     log = wait_for(lambda: (lambda l: l if len(l) == 3 else None)(deliveries_log(cluster, job_id)), what="the delivery log")
     assert [entry["statusCode"] for entry in log] == [500, 500, 200]
     assert [entry["attempt"] for entry in log] == [1, 2, 3]
-    assert cluster.redis.cli("XLEN", "orch:webhooks:dead") == "0"
+    assert cluster.redis.cli("ZCARD", "orch:webhooks:dead") == "0"
     assert cluster.status(job_id, "nobody")["status"] == "IN_QUEUE"
 
 
@@ -96,11 +98,13 @@ def test_three_failures_dead_letter_and_job_unaffected(cluster, receiver):
     cluster.start_notifier(*FAST)
     job_id = cluster.run({}, webhook=receiver.url("/status/500/dead"))
     assert cluster.wait_status(job_id, "COMPLETED")
-    wait_for(lambda: cluster.redis.cli("XLEN", "orch:webhooks:dead") == "3", timeout=20, what="3 dead letters")
+    wait_for(lambda: cluster.redis.cli("ZCARD", "orch:webhooks:dead") == "3", timeout=20, what="3 dead letters")
     assert len(receiver.received("/status/500/dead")) == 9
-    dead = cluster.redis.cli("XRANGE", "orch:webhooks:dead", "-", "+").split("\n")
-    attempts = [json.loads(dead[i + 1]) for i, v in enumerate(dead) if v == "attempts"]
+    ids = cluster.redis.cli("ZRANGE", "orch:webhooks:dead", "0", "-1").split("\n")
+    attempts = [json.loads(cluster.redis.cli("HGET", f"orch:webhooks:dead:{i}", "attempts")) for i in ids]
+    assert len(attempts) == 3
     assert all(len(a) == 3 and [x["statusCode"] for x in a] == [500, 500, 500] for a in attempts)
+    assert {cluster.redis.cli("HGET", f"orch:webhooks:dead:{i}", "state") for i in ids} == {"pending"}
     assert cluster.status(job_id)["status"] == "COMPLETED"
 
 
@@ -108,7 +112,7 @@ def test_gone_stops_retrying(cluster, receiver):
     cluster.start_api()
     cluster.start_notifier(*FAST)
     cluster.run({}, endpoint="nobody", webhook=receiver.url("/status/410/gone"))
-    wait_for(lambda: cluster.redis.cli("XLEN", "orch:webhooks:dead") == "1", timeout=10, what="a dead letter")
+    wait_for(lambda: cluster.redis.cli("ZCARD", "orch:webhooks:dead") == "1", timeout=10, what="a dead letter")
     time.sleep(1.5)
     assert len(receiver.received("/status/410/gone")) == 1
 
@@ -142,8 +146,9 @@ def test_dead_and_hanging_receivers_do_not_delay_a_healthy_one(cluster, receiver
 def test_killed_notifier_work_is_finished_by_another(cluster, receiver):
     cluster.start_api()
     first = cluster.start_notifier("--allow-private-webhooks", "--webhook-delay", "2", "--webhook-timeout", "2", "--claim-idle", "3")
-    ids = [cluster.run({}, endpoint="nobody", webhook=receiver.url("/flaky/1/k")) for _ in range(30)]
-    wait_for(lambda: len(receiver.received("/flaky/1/k")) >= 30, timeout=10, what="first attempts")
+    # Fewer first failures than the circuit breaker's threshold (20), which would pause the receiver.
+    ids = [cluster.run({}, endpoint="nobody", webhook=receiver.url("/flaky/1/k")) for _ in range(15)]
+    wait_for(lambda: len(receiver.received("/flaky/1/k")) >= 15, timeout=10, what="first attempts")
     os.killpg(first.proc.pid, signal.SIGKILL)
     first.proc.wait(5)
     # Submitted while no notifier runs: pending in the stream.
@@ -153,7 +158,7 @@ def test_killed_notifier_work_is_finished_by_another(cluster, receiver):
         ok = {r["json"]["id"] for r in receiver.received("/flaky/1/k") if receiver.seen[(r["path"], r["headers"]["webhook-id"])] >= 2}
         return set(ids) <= ok
     wait_for(all_delivered, timeout=30, what="every job's webhook to be delivered")
-    assert cluster.redis.cli("XLEN", "orch:webhooks:dead") == "0"
+    assert cluster.redis.cli("ZCARD", "orch:webhooks:dead") == "0", cluster.redis.cli("ZRANGE", "orch:webhooks:dead", "0", "-1")
     assert cluster.redis.cli("ZCARD", "orch:webhooks:retry") == "0"
 
 
@@ -161,7 +166,24 @@ def test_private_targets_are_refused_by_default(cluster, receiver):
     cluster.start_api()
     cluster.start_notifier("--webhook-delay", "0.2", "--webhook-timeout", "2")
     job_id = cluster.run({}, endpoint="nobody", webhook=receiver.url("/ok/ssrf"))
-    wait_for(lambda: cluster.redis.cli("XLEN", "orch:webhooks:dead") == "1", timeout=10, what="a dead letter")
+    wait_for(lambda: cluster.redis.cli("ZCARD", "orch:webhooks:dead") == "1", timeout=10, what="a dead letter")
     assert receiver.received("/ok/ssrf") == []
     log = wait_for(lambda: (lambda l: l if len(l) == 3 else None)(deliveries_log(cluster, job_id)), what="the delivery log")
     assert all("private, loopback or link-local" in entry["error"] for entry in log)
+
+
+def test_notifier_recovers_when_redis_restarts_empty(cluster, receiver):
+    cluster.start_api()
+    cluster.start_worker()
+    notifier = cluster.start_notifier(*FAST)
+    first = cluster.run({}, webhook=receiver.url("/ok/restart"))
+    wait_for(lambda: len(receiver.received("/ok/restart", job=first)) == 3, what="deliveries before the restart")
+    # Redis comes back without its data: the stream and the consumer group are gone (NOGROUP).
+    cluster.redis.proc.kill()
+    cluster.redis.proc.wait()
+    cluster.redis.start()
+    second = wait_for(lambda: (lambda r: r.json().get("id") if r.status_code == 200 else None)(
+        requests.post(f"{cluster.base}/run", json={"input": {}, "webhook": receiver.url("/ok/restart")}, timeout=15)),
+        timeout=15, what="the API to accept jobs again")
+    wait_for(lambda: len(receiver.received("/ok/restart", job=second)) == 3, timeout=30, what="deliveries after the restart")
+    assert notifier.proc.poll() is None

@@ -13,6 +13,10 @@ public struct APIConfiguration: Sendable {
     public var runsyncMaxWait: Duration
     /// Worker managers silent for longer are not counted by `/health`.
     public var workerDeadAfter: Duration
+    /// Lets the webhook test button reach loopback/private addresses (as the notifier's flag).
+    public var allowPrivateWebhooks: Bool
+    /// How long a test delivery may take.
+    public var webhookTestTimeout: Duration
 
     public init(
         host: String = "127.0.0.1",
@@ -21,7 +25,9 @@ public struct APIConfiguration: Sendable {
         maxBodyBytes: Int = 10 * 1024 * 1024,
         runsyncDefaultWait: Duration = .seconds(90),
         runsyncMaxWait: Duration = .seconds(300),
-        workerDeadAfter: Duration = .seconds(30)
+        workerDeadAfter: Duration = .seconds(30),
+        allowPrivateWebhooks: Bool = false,
+        webhookTestTimeout: Duration = .seconds(10)
     ) {
         self.host = host
         self.port = port
@@ -30,5 +36,7 @@ public struct APIConfiguration: Sendable {
         self.runsyncDefaultWait = runsyncDefaultWait
         self.runsyncMaxWait = runsyncMaxWait
         self.workerDeadAfter = workerDeadAfter
+        self.allowPrivateWebhooks = allowPrivateWebhooks
+        self.webhookTestTimeout = webhookTestTimeout
     }
 }

@@ -3,9 +3,11 @@ import Logging
 import NIOCore
 import OrchestratorCore
 import Redis
+import Webhooks
 
 /// The HTTP API role: RunPod's routes under `/v2/{endpoint}/...`, the `default` endpoint
-/// also at the short paths, and `/ping` (liveness, never behind the API key).
+/// also at the short paths, webhook subscriptions and dead letters under `/api/...`, and
+/// `/ping` (liveness, never behind the API key).
 public struct APIServer: Sendable {
     public let configuration: APIConfiguration
     private let store: JobStore
@@ -28,6 +30,12 @@ public struct APIServer: Sendable {
         let routes = JobRoutes(store: store, subscriber: subscriber, configuration: configuration, logger: logger)
         routes.register(on: router, prefix: "/v2/:endpoint", fixedEndpoint: nil)
         routes.register(on: router, prefix: "", fixedEndpoint: "default")
+        let subscriptions = SubscriptionStore(redis: store.redis, keys: store.keys)
+        WebhookRoutes(subscriptions: subscriptions, configuration: configuration, logger: logger).register(on: router)
+        DeadLetterRoutes(
+            deadLetters: DeadLetterStore(redis: store.redis, keys: store.keys), subscriptions: subscriptions,
+            redis: store.redis, keys: store.keys, configuration: configuration, logger: logger
+        ).register(on: router)
         return router
     }
 

@@ -11,19 +11,11 @@ struct JobRoutes: Sendable {
     let configuration: APIConfiguration
     let logger: Logger
 
-    /// Endpoint names: what RunPod ids and people's queue names use, and safe in Redis keys.
-    static func validEndpoint(_ name: String) -> Bool {
-        !name.isEmpty && name.count <= 128 && name.utf8.allSatisfy { byte in
-            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
-                || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".")
-        }
-    }
-
     /// Adds the routes under `prefix` (`/v2/:endpoint` or, for the `default` endpoint, ``).
     func register(on router: Router<BasicRequestContext>, prefix: String, fixedEndpoint: String?) {
         let endpointOf: @Sendable (BasicRequestContext) throws -> String = { context in
             let name = fixedEndpoint ?? context.parameters.get("endpoint") ?? ""
-            guard Self.validEndpoint(name) else {
+            guard EndpointName.isValid(name) else {
                 throw APIError(.badRequest, "invalid endpoint name '\(name)': use letters, digits, '-', '_' or '.' (at most 128)")
             }
             return name
@@ -64,14 +56,7 @@ struct JobRoutes: Sendable {
     // MARK: Handlers
 
     private func run(request: Request, endpoint: String, wait: Duration?) async throws -> Response {
-        var request = request
-        let body: ByteBuffer
-        do {
-            body = try await request.collectBody(upTo: configuration.maxBodyBytes)
-        } catch let error as HTTPResponseError where error.status == .contentTooLarge {
-            throw APIError(.contentTooLarge, "request body is larger than \(configuration.maxBodyBytes) bytes")
-        }
-        let run = try RunRequest(body: Array(body.readableBytesView))
+        let run = try RunRequest(body: try await readBody(request, limit: configuration.maxBodyBytes))
         let id = UUID().uuidString.lowercased()
         let job = JobSubmission(id: id, endpoint: endpoint, input: run.input, webhook: run.webhook, webhookv2: run.webhookv2, policy: run.policy)
 
@@ -185,14 +170,8 @@ struct JobRoutes: Sendable {
         APIError(.notFound, "no job \(id) on this endpoint (unknown id, or it expired)")
     }
 
-    /// Runs a Redis operation, answering 503 (not 500) when Redis is unreachable.
     @discardableResult
     private func storage<T>(_ operation: () async throws -> T) async throws -> T {
-        do {
-            return try await operation()
-        } catch let error as RedisError where error.isConnectionError {
-            logger.error("Redis unavailable", metadata: ["error": "\(error)"])
-            throw APIError(.serviceUnavailable, "job storage unavailable, try again: \(error)")
-        }
+        try await withStorage(logger: logger, operation)
     }
 }

@@ -35,9 +35,7 @@ struct RunRequest {
             throw APIError(.badRequest, "'\(name)' must be a string holding an http(s) URL")
         }
         if text.isEmpty { return nil }
-        guard let components = URLComponents(string: text),
-              let scheme = components.scheme?.lowercased(), scheme == "http" || scheme == "https",
-              let host = components.host, !host.isEmpty else {
+        guard WebhookURL.isValid(text) else {
             throw APIError(.badRequest, "'\(name)' must be an absolute http:// or https:// URL, got '\(text)'")
         }
         return text

@@ -1,4 +1,5 @@
 import Foundation
+import Webhooks
 
 /// How a notifier delivers webhooks.
 public struct NotifierConfiguration: Sendable {
@@ -84,8 +85,9 @@ public struct NotifierConfiguration: Sendable {
     /// so a delivery in flight is not sent again by another notifier.
     var laneLease: Duration { requestTimeout * 2 }
 
-    /// The wait before attempt `attempt + 1`, after `attempt` failures.
-    func delay(afterAttempt attempt: Int) -> Duration {
-        exponentialBackoff ? delay * (1 << min(attempt - 1, 16)) : delay
+    /// Attempts and waits for deliveries whose subscription has no policy of its own, and for
+    /// jobs' own URLs.
+    var retryPolicy: RetryPolicy {
+        RetryPolicy(attempts: attempts, delay: delay, exponential: exponentialBackoff)
     }
 }

@@ -3,6 +3,7 @@ import Logging
 import OrchestratorCore
 import Redis
 import Synchronization
+import Webhooks
 
 /// The notifier role: reads the events stream through a consumer group and delivers the
 /// webhooks of every transition, with retries scheduled in Redis (nothing waits in memory for
@@ -15,6 +16,8 @@ public final class NotifierService: Sendable {
     private let sender: WebhookSender
     private let gate: HostGate
     private let trimmer: EventTrimmer
+    private let subscriptions: SubscriptionCache
+    private let subscriptionStore: SubscriptionStore
     private let stopping = Mutex(false)
     private let drains = Mutex(0)
 
@@ -25,7 +28,11 @@ public final class NotifierService: Sendable {
         var logger = logger
         logger[metadataKey: "notifier"] = "\(configuration.consumerName)"
         self.logger = logger
-        self.sender = WebhookSender(configuration: configuration)
+        self.sender = WebhookSender(
+            requestTimeout: configuration.requestTimeout, maxPerHost: configuration.maxPerHost,
+            allowPrivateTargets: configuration.allowPrivateTargets)
+        self.subscriptionStore = SubscriptionStore(redis: redis, keys: keys)
+        self.subscriptions = SubscriptionCache(store: subscriptionStore, logger: logger)
         self.trimmer = EventTrimmer(redis: redis, keys: keys, maxAge: configuration.eventsMaxAge, maxLength: configuration.eventsMaxLength)
         self.gate = HostGate(
             maxConcurrent: configuration.maxConcurrent, maxPerHost: configuration.maxPerHost,
@@ -139,24 +146,15 @@ public final class NotifierService: Sendable {
             keys.prefix, keys.notifierGroup, configuration.laneLease.wholeMilliseconds, entries.count,
         ]
         arguments += entries.map(\.id)
+        let subscriptions = try await subscriptions.current()
         for entry in entries {
-            for delivery in Self.deliveries(entryID: entry.id, fields: entry.fields) {
+            for delivery in DeliveryPlan.deliveries(entryID: entry.id, fields: entry.fields, subscriptions: subscriptions) {
                 arguments.append(delivery.lane)
                 arguments.append(delivery.json)
             }
         }
         let reply = try await LaneScripts.enqueue.run(on: redis, arguments: arguments)
         startDrains(reply)
-    }
-
-    /// The per-job deliveries of one transition: its `webhook` and `webhookv2` (once each).
-    static func deliveries(entryID: String, fields: [String: String]) -> [WebhookDelivery] {
-        guard let job = fields["job"], let payload = fields["payload"] else { return [] }
-        var urls: [String] = []
-        for key in ["webhook", "webhookv2"] {
-            if let url = fields[key], !url.isEmpty, !urls.contains(url) { urls.append(url) }
-        }
-        return urls.map { WebhookDelivery(url: $0, job: job, event: entryID, status: fields["to"] ?? "", body: payload) }
     }
 
     // MARK: Retries
@@ -201,22 +199,39 @@ public final class NotifierService: Sendable {
     private func drain(lane: String, first: WebhookDelivery) async {
         var current: WebhookDelivery? = first
         while var delivery = current {
-            // A receiver is a host and port: per-receiver limits and the breaker work on that.
-            let host = URLComponents(string: delivery.url).map { "\($0.host ?? ""):\($0.port ?? ($0.scheme == "https" ? 443 : 80))" } ?? delivery.url
             if isStopping {
                 // Hand the lane back at once rather than leaving it owned until its lease ends.
-                current = await advance(lane: lane, delivery: delivery, outcome: "defer", log: nil, due: .zero)
+                current = await advance(lane: lane, delivery: delivery, outcome: .deferred(.zero), log: nil)
                 continue
             }
+            var policy = configuration.retryPolicy
+            var outgoing = OutgoingWebhook(url: delivery.url, body: delivery.body, id: delivery.id, secret: configuration.signingSecret, eventType: nil)
+            if let id = delivery.subscription {
+                guard let subscription = await subscriptions.subscription(id), subscription.active else {
+                    // Deleted or switched off since the event: nothing to deliver to.
+                    logger.notice("subscription gone or inactive; delivery dropped", metadata: [
+                        "subscription": "\(id)", "job": "\(delivery.job)", "webhookId": "\(delivery.id)",
+                    ])
+                    current = await advance(lane: lane, delivery: delivery, outcome: .dropped, log: nil)
+                    continue
+                }
+                policy = subscription.retry ?? policy
+                outgoing.secret = subscription.secret
+                outgoing.eventType = delivery.type
+                outgoing.url = subscription.url
+                delivery.url = subscription.url
+            }
+            // A receiver is a host and port: per-receiver limits and the breaker work on that.
+            let host = URLComponents(string: delivery.url).map { "\($0.host ?? ""):\($0.port ?? ($0.scheme == "https" ? 443 : 80))" } ?? delivery.url
             switch await gate.enter(host) {
             case .later(let wait):
-                current = await advance(lane: lane, delivery: delivery, outcome: "defer", log: nil, due: wait)
+                current = await advance(lane: lane, delivery: delivery, outcome: .deferred(wait), log: nil)
                 continue
             case .go:
                 break
             }
             let attempt = delivery.attempts + 1
-            let result = await sender.send(delivery)
+            let result = await sender.send(outgoing)
             if await gate.leave(host, failed: !result.succeeded) {
                 logger.warning("receiver failing every request; pausing it", metadata: [
                     "host": "\(host)", "pause": "\(configuration.breakerPause)",
@@ -225,26 +240,63 @@ public final class NotifierService: Sendable {
             let record = AttemptResult(
                 attempt: attempt, url: delivery.url, at: Int(Date().timeIntervalSince1970 * 1000),
                 statusCode: result.statusCode, error: result.error, latencyMs: result.latencyMs,
-                webhookId: delivery.id, event: delivery.status)
+                webhookId: delivery.id, event: delivery.type ?? delivery.status, subscription: delivery.subscription)
             delivery.attempts = attempt
             delivery.results.append(record)
             var metadata: Logger.Metadata = [
-                "job": "\(delivery.job)", "url": "\(delivery.url)", "attempt": "\(attempt)", "event": "\(delivery.status)",
+                "job": "\(delivery.job)", "url": "\(delivery.url)", "attempt": "\(attempt)", "event": "\(delivery.type ?? delivery.status)",
                 "result": "\(result.statusCode.map(String.init) ?? result.error ?? "?")", "ms": "\(result.latencyMs)",
             ]
+            if let subscription = delivery.subscription { metadata["subscription"] = "\(subscription)" }
             if result.succeeded {
                 logger.info("webhook delivered", metadata: metadata)
-                current = await advance(lane: lane, delivery: delivery, outcome: "delivered", log: record, due: .zero)
-            } else if result.statusCode == 410 || attempt >= configuration.attempts {
-                metadata["reason"] = "\(result.statusCode == 410 ? "410 Gone" : "attempts used up")"
+                current = await advance(lane: lane, delivery: delivery, outcome: .delivered, log: record)
+            } else if result.statusCode == 410 || attempt >= policy.attempts {
+                let reason = result.statusCode == 410 ? "410 Gone" : "\(attempt) attempts failed"
+                metadata["reason"] = "\(reason)"
                 logger.warning("webhook dead-lettered", metadata: metadata)
-                current = await advance(lane: lane, delivery: delivery, outcome: "dead", log: record, due: .zero)
+                if result.statusCode == 410, let id = delivery.subscription {
+                    await deactivate(subscription: id)
+                }
+                current = await advance(lane: lane, delivery: delivery, outcome: .dead(reason), log: record)
             } else {
-                var wait = configuration.delay(afterAttempt: attempt)
+                var wait = policy.delay(afterAttempt: attempt)
                 if let asked = result.retryAfter { wait = max(wait, min(asked, configuration.maxRetryAfter)) }
                 metadata["retryIn"] = "\(wait)"
                 logger.notice("webhook attempt failed; retry scheduled", metadata: metadata)
-                current = await advance(lane: lane, delivery: delivery, outcome: "retry", log: record, due: wait)
+                current = await advance(lane: lane, delivery: delivery, outcome: .retry(wait), log: record)
+            }
+        }
+    }
+
+    /// A receiver that answers `410 Gone` wants no more: its subscription is switched off.
+    private func deactivate(subscription id: String) async {
+        do {
+            try await subscriptionStore.deactivate(id, reason: "receiver answered 410 Gone")
+            await subscriptions.invalidate()
+            logger.warning("subscription deactivated: receiver answered 410 Gone", metadata: ["subscription": "\(id)"])
+        } catch {
+            logger.warning("cannot deactivate subscription", metadata: ["subscription": "\(id)", "error": "\(error)"])
+        }
+    }
+
+    /// What became of an attempt (or of a delivery not attempted).
+    private enum Outcome {
+        case delivered
+        case retry(Duration)
+        /// Not attempted now (receiver paused, or this notifier stopping): due again after the wait.
+        case deferred(Duration)
+        case dead(String)
+        /// Its subscription is gone.
+        case dropped
+
+        var name: String {
+            switch self {
+            case .delivered: "delivered"
+            case .retry: "retry"
+            case .deferred: "defer"
+            case .dead: "dead"
+            case .dropped: "dropped"
             }
         }
     }
@@ -252,24 +304,36 @@ public final class NotifierService: Sendable {
     /// Records the attempt and moves the lane on; returns the next delivery when this notifier
     /// should go on with the lane. Retries while Redis is unreachable: until this is written,
     /// the delivery counts as not made (at least once).
-    private func advance(lane: String, delivery: WebhookDelivery, outcome: String, log: AttemptResult?, due: Duration) async -> WebhookDelivery? {
+    private func advance(lane: String, delivery: WebhookDelivery, outcome: Outcome, log: AttemptResult?) async -> WebhookDelivery? {
         var arguments: [any RedisArgumentConvertible] = [
-            keys.prefix, lane, delivery.id, outcome, delivery.json, log?.json ?? "", delivery.job,
+            keys.prefix, lane, delivery.id, outcome.name, delivery.json, log?.json ?? "", delivery.job,
             0, configuration.laneLease.wholeMilliseconds, configuration.deadLetterMaxLength,
+            delivery.replay == true ? "1" : "0",
         ]
-        if outcome == "dead" {
-            let attempts = "[" + delivery.results.map(\.json).joined(separator: ",") + "]"
-            arguments += [
-                "id", delivery.id, "job", delivery.job, "url", delivery.url, "event", delivery.event,
-                "status", delivery.status, "body", delivery.body, "attempts", attempts,
-                "reason", delivery.results.last?.statusCode == 410 ? "410 Gone" : "\(delivery.attempts) attempts failed",
-                "state", "pending",
-            ]
+        var due = Duration.zero
+        switch outcome {
+        case .retry(let wait), .deferred(let wait):
+            due = wait
+            arguments.append(0)
+        case .dead(let reason):
+            let fields = DeadLetter.fields(of: delivery, reason: reason)
+            arguments.append(fields.count * 2)
+            for (field, value) in fields { arguments += [field, value] }
+            // Tell subscriptions that want it, unless this was itself such a notice (no loops).
+            if delivery.type != EventType.webhookDeadLettered.rawValue {
+                arguments += [
+                    "type", EventType.webhookDeadLettered.rawValue, "deadLetter", delivery.id, "job", delivery.job,
+                    "url", delivery.url, "event", delivery.type ?? delivery.status, "subscription", delivery.subscription ?? "",
+                    "reason", reason, "attempts", delivery.attempts,
+                ]
+            }
+        case .delivered, .dropped:
+            arguments.append(0)
         }
         var pause = Duration.milliseconds(100)
         for _ in 0..<50 {
             do {
-                if outcome == "retry" || outcome == "defer" {
+                if outcome.name == "retry" || outcome.name == "defer" {
                     // The due time is Redis' clock plus the wait, so notifiers' clocks never matter.
                     arguments[7] = try await serverNow() + due.wholeMilliseconds
                 }

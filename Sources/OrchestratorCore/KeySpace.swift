@@ -39,8 +39,16 @@ public struct KeySpace: Sendable, Hashable {
     public func doneChannel(_ id: String) -> String { "\(prefix)done:\(id)" }
     /// Sorted set of webhook deliveries waiting for their next attempt, scored by due time (ms).
     public var webhookRetries: String { "\(prefix)webhooks:retry" }
-    /// Deliveries that used up their attempts.
+    /// Sorted set of dead letters' ids (deliveries that used up their attempts), by time of death.
     public var webhookDead: String { "\(prefix)webhooks:dead" }
+    /// Hash of one dead letter: the delivery, every attempt, and its state for operators.
+    public func deadLetter(_ id: String) -> String { "\(prefix)webhooks:dead:\(id)" }
+    /// Set of subscription ids.
+    public var subscriptions: String { "\(prefix)subscriptions" }
+    /// Hash of one subscription.
+    public func subscription(_ id: String) -> String { "\(prefix)subscription:\(id)" }
+    /// Counter bumped on every subscription change (notifiers reload when it moves).
+    public var subscriptionsVersion: String { "\(prefix)subscriptions:version" }
     /// List of one job's pending deliveries to one URL, in transition order (a "lane").
     public func webhookLane(_ lane: String) -> String { "\(prefix)webhooks:lane:\(lane)" }
     /// Consumer group of the notifiers on the events stream.

@@ -13,6 +13,9 @@ struct APICommand: AsyncParsableCommand {
     @OptionGroup var api: APIOptions
     @OptionGroup var jobs: JobOptions
 
+    @Flag(name: .customLong("allow-private-webhooks"), help: "Let the webhook test button reach loopback/private addresses (env ORCH_ALLOW_PRIVATE_WEBHOOKS=1).")
+    var allowPrivateWebhooks = false
+
     func run() async throws {
         common.bootstrap()
         let logger = Logger(label: "orchestrator.api")
@@ -24,7 +27,7 @@ struct APICommand: AsyncParsableCommand {
             redis.close()
         }
         let server = APIServer(
-            configuration: api.configuration(workerDeadAfter: .seconds(30)),
+            configuration: api.configuration(workerDeadAfter: .seconds(30), allowPrivateWebhooks: allowPrivateWebhooks),
             store: JobStore(redis: redis, keys: common.keys, defaults: jobs.defaults),
             subscriber: subscriber,
             logger: logger

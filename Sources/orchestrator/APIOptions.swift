@@ -16,12 +16,15 @@ struct APIOptions: ParsableArguments {
     @Option(name: .customLong("max-body"), help: "Largest request body in bytes (env ORCH_MAX_BODY).")
     var maxBody: Int = Int(ProcessInfo.processInfo.environment["ORCH_MAX_BODY"] ?? "") ?? 10 * 1024 * 1024
 
-    func configuration(workerDeadAfter: Duration) -> APIConfiguration {
+    /// `allowPrivateWebhooks`: whether the webhook test button may reach private addresses
+    /// (the `api` role's `--allow-private-webhooks`; always in `dev`).
+    func configuration(workerDeadAfter: Duration, allowPrivateWebhooks: Bool = false) -> APIConfiguration {
         let fromEnvironment = (ProcessInfo.processInfo.environment["ORCH_API_KEYS"] ?? "")
             .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         return APIConfiguration(
             host: host, port: port, apiKeys: apiKeys + fromEnvironment, maxBodyBytes: maxBody,
-            workerDeadAfter: workerDeadAfter
+            workerDeadAfter: workerDeadAfter,
+            allowPrivateWebhooks: allowPrivateWebhooks || ["1", "true", "yes"].contains(ProcessInfo.processInfo.environment["ORCH_ALLOW_PRIVATE_WEBHOOKS"] ?? "")
         )
     }
 }

@@ -52,7 +52,7 @@ struct DevCommand: AsyncParsableCommand {
             configuration: notifier.configuration(forceAllowPrivate: true), redis: redis, keys: common.keys,
             logger: Logger(label: "orchestrator.notifier"))
         let server = APIServer(
-            configuration: api.configuration(workerDeadAfter: workerConfiguration.lease),
+            configuration: api.configuration(workerDeadAfter: workerConfiguration.lease, allowPrivateWebhooks: true),
             store: store, subscriber: subscriber, logger: Logger(label: "orchestrator.api")
         )
         let application = server.makeApplication { port in

@@ -7,6 +7,10 @@ struct Orchestrator: AsyncParsableCommand {
         commandName: "orchestrator",
         abstract: "A Redis-backed job orchestrator that speaks RunPod Serverless' API.",
         version: OrchestratorVersion.current,
-        subcommands: [DevCommand.self, APICommand.self, WorkerCommand.self, NotifierCommand.self, ExampleHandlerCommand.self]
+        subcommands: [
+            DevCommand.self, APICommand.self, WorkerCommand.self, NotifierCommand.self, ExampleHandlerCommand.self,
+            SubmitCommand.self, StatusCommand.self, CancelCommand.self, RetryCommand.self, HealthCommand.self,
+            WebhooksCommand.self, DeliveriesCommand.self, DeadLettersCommand.self,
+        ]
     )
 }

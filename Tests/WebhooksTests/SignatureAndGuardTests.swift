@@ -1,5 +1,5 @@
 import Testing
-@testable import Notifier
+@testable import Webhooks
 
 @Suite("Signatures and the SSRF guard")
 struct SignatureAndGuardTests {
@@ -33,13 +33,5 @@ struct SignatureAndGuardTests {
         #expect(a.id == again.id && a.id != other.id)
         #expect(a.lane != other.lane)
         #expect(WebhookDelivery.decode(a.json) == a)
-    }
-
-    @Test func retryDelays() {
-        let fixed = NotifierConfiguration(delay: .seconds(10))
-        #expect(fixed.delay(afterAttempt: 1) == .seconds(10) && fixed.delay(afterAttempt: 2) == .seconds(10))
-        let exponential = NotifierConfiguration(delay: .seconds(2), exponentialBackoff: true)
-        #expect(exponential.delay(afterAttempt: 1) == .seconds(2) && exponential.delay(afterAttempt: 3) == .seconds(8))
-        #expect(NotifierConfiguration(requestTimeout: .seconds(30)).claimIdle > .seconds(30))
     }
 }

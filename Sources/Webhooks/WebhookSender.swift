@@ -5,46 +5,69 @@ import NIOHTTP1
 import OrchestratorCore
 import Redis
 
-/// Sends one attempt of a delivery: a POST with the payload and the Standard Webhooks headers.
-final class WebhookSender: Sendable {
-    struct Outcome: Sendable {
-        var statusCode: Int?
-        var error: String?
-        var latencyMs: Int
-        var retryAfter: Duration?
-        var succeeded: Bool { statusCode.map { (200..<300).contains($0) } ?? false }
+/// What one attempt sends: the body, the target and how to sign it.
+package struct OutgoingWebhook: Sendable {
+    package var url: String
+    package var body: String
+    /// `webhook-id`.
+    package var id: String
+    /// Signs with the Standard Webhooks headers when set.
+    package var secret: String?
+    /// Adds `X-Webhook-Event`, `X-Webhook-Timestamp` (ms) and, with a secret,
+    /// `X-Webhook-Signature` (hex HMAC of the body) for receivers built to that convention.
+    package var eventType: String?
+
+    package init(url: String, body: String, id: String, secret: String?, eventType: String?) {
+        self.url = url
+        self.body = body
+        self.id = id
+        self.secret = secret
+        self.eventType = eventType
+    }
+}
+
+/// Sends one attempt of a delivery: a POST with the body and the Standard Webhooks headers,
+/// after the SSRF guard, without following redirects.
+package final class WebhookSender: Sendable {
+    package struct Outcome: Sendable {
+        package var statusCode: Int?
+        package var error: String?
+        package var latencyMs: Int
+        package var retryAfter: Duration?
+        package var succeeded: Bool { statusCode.map { (200..<300).contains($0) } ?? false }
     }
 
     private let client: HTTPClient
-    private let signer: WebhookSigner?
     private let allowPrivateTargets: Bool
     private let timeout: Duration
 
-    init(configuration: NotifierConfiguration) {
+    package init(requestTimeout: Duration, maxPerHost: Int, allowPrivateTargets: Bool, retryConnects: Bool = true) {
         var http = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
-            timeout: .init(connect: .seconds(10), read: .milliseconds(Int64(configuration.requestTimeout.wholeMilliseconds)))
+            timeout: .init(connect: .seconds(10), read: .milliseconds(Int64(requestTimeout.wholeMilliseconds)))
         )
-        http.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: configuration.maxPerHost)
+        http.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: maxPerHost)
+        // The pool retries failed connects until the connect timeout (AHC's advice, as connects
+        // fail now and then at scale); a person waiting on the test button wants the answer now.
+        http.connectionPool.retryConnectionEstablishment = retryConnects
         self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: http)
-        self.signer = configuration.signingSecret.map(WebhookSigner.init(secret:))
-        self.allowPrivateTargets = configuration.allowPrivateTargets
-        self.timeout = configuration.requestTimeout
+        self.allowPrivateTargets = allowPrivateTargets
+        self.timeout = requestTimeout
     }
 
-    func shutdown() async {
+    package func shutdown() async {
         try? await client.shutdown()
     }
 
-    func send(_ delivery: WebhookDelivery) async -> Outcome {
+    package func send(_ webhook: OutgoingWebhook) async -> Outcome {
         let started = ContinuousClock.now
         func finish(status: Int? = nil, error: String? = nil, retryAfter: Duration? = nil) -> Outcome {
             Outcome(statusCode: status, error: error, latencyMs: (ContinuousClock.now - started).wholeMilliseconds, retryAfter: retryAfter)
         }
-        guard let components = URLComponents(string: delivery.url), let host = components.host, !host.isEmpty else {
+        guard let components = URLComponents(string: webhook.url), let host = components.host, !host.isEmpty else {
             return finish(error: "invalid URL")
         }
-        var target = delivery.url
+        var target = webhook.url
         var hostHeader: String?
         if !allowPrivateTargets {
             do {
@@ -65,16 +88,25 @@ final class WebhookSender: Sendable {
         }
         var request = HTTPClientRequest(url: target)
         request.method = .POST
-        let timestamp = Int(Date().timeIntervalSince1970)
+        let now = Date().timeIntervalSince1970
+        let timestamp = Int(now)
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "User-Agent", value: "orchestrator/\(OrchestratorVersion.current)")
-        request.headers.add(name: "webhook-id", value: delivery.id)
+        request.headers.add(name: "webhook-id", value: webhook.id)
         request.headers.add(name: "webhook-timestamp", value: String(timestamp))
+        let signer = webhook.secret.map(WebhookSigner.init(secret:))
         if let signer {
-            request.headers.add(name: "webhook-signature", value: signer.signature(id: delivery.id, timestamp: timestamp, body: delivery.body))
+            request.headers.add(name: "webhook-signature", value: signer.signature(id: webhook.id, timestamp: timestamp, body: webhook.body))
+        }
+        if let eventType = webhook.eventType {
+            request.headers.add(name: "X-Webhook-Event", value: eventType)
+            request.headers.add(name: "X-Webhook-Timestamp", value: String(Int(now * 1000)))
+            if let signer {
+                request.headers.add(name: "X-Webhook-Signature", value: signer.hexBodySignature(body: webhook.body))
+            }
         }
         if let hostHeader { request.headers.replaceOrAdd(name: "Host", value: hostHeader) }
-        request.body = .bytes(ByteBuffer(string: delivery.body))
+        request.body = .bytes(ByteBuffer(string: webhook.body))
         do {
             let response = try await client.execute(request, timeout: .milliseconds(Int64(timeout.wholeMilliseconds)))
             // Read (a bounded part of) the body so the connection can be reused.

@@ -2,14 +2,14 @@ import Foundation
 
 /// The SSRF guard: a webhook target must not be on loopback, private, link-local (cloud
 /// metadata at 169.254.169.254 among them), shared, multicast or unspecified addresses.
-enum AddressGuard {
-    struct Refusal: Error, CustomStringConvertible {
-        let description: String
+package enum AddressGuard {
+    package struct Refusal: Error, CustomStringConvertible {
+        package let description: String
     }
 
     /// Resolves `host` (blocking: call off the cooperative pool) and returns its addresses,
     /// or throws when it cannot be resolved or any address is not public.
-    static func publicAddresses(of host: String) throws -> [String] {
+    package static func publicAddresses(of host: String) throws -> [String] {
         var hints = addrinfo()
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         var list: UnsafeMutablePointer<addrinfo>?
@@ -40,7 +40,7 @@ enum AddressGuard {
     }
 
     /// True for addresses a webhook may go to.
-    static func isPublic(_ address: String) -> Bool {
+    package static func isPublic(_ address: String) -> Bool {
         var v4 = in_addr()
         if inet_pton(AF_INET, address, &v4) == 1 {
             let value = UInt32(bigEndian: v4.s_addr)

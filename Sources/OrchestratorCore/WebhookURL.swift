@@ -1,0 +1,12 @@
+import Foundation
+
+/// The one rule for webhook targets, for jobs and subscriptions alike.
+public enum WebhookURL {
+    /// An absolute `http://` or `https://` URL with a host.
+    public static func isValid(_ text: String) -> Bool {
+        guard let components = URLComponents(string: text),
+              let scheme = components.scheme?.lowercased(), scheme == "http" || scheme == "https",
+              let host = components.host, !host.isEmpty else { return false }
+        return true
+    }
+}
