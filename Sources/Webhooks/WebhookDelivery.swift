@@ -45,14 +45,9 @@ public struct WebhookDelivery: Codable, Sendable, Equatable {
 
     /// A delivery to a subscription.
     public init(subscription: String, url: String, job: String, event: String, status: String, body: String, type: String) {
+        self.init(url: url, job: job, event: event, status: status, body: body, type: type)
         self.id = "msg_" + Self.digest("\(event)|subscription:\(subscription)").prefix(32)
-        self.url = url
-        self.job = job
-        self.event = event
-        self.status = status
-        self.body = body
         self.subscription = subscription
-        self.type = type
     }
 
     static func digest(_ text: String) -> String {

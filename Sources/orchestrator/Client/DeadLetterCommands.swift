@@ -82,31 +82,29 @@ struct DeadLettersCommand: AsyncParsableCommand {
         }
     }
 
-    struct Resolve: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "resolve", abstract: "Mark it resolved (dealt with by other means).")
+    /// What `resolve` and `ignore` share: an id, a reason, and the route named after the action.
+    struct StateChange: ParsableArguments {
         @OptionGroup var client: ClientOptions
         @Argument(help: "The dead letter id.") var id: String
         @Option(help: "Why (kept with it).") var reason: String
 
-        func run() async throws {
+        func perform(_ action: String) async throws {
             try await runClient {
                 let body = JSONText.object([("reason", .string(reason))])
-                show(try await client.client.send(.POST, "/api/dead-letters/\(pathSegment(id))/resolve", body: body), json: client.json)
+                show(try await client.client.send(.POST, "/api/dead-letters/\(pathSegment(id))/\(action)", body: body), json: client.json)
             }
         }
     }
 
+    struct Resolve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "resolve", abstract: "Mark it resolved (dealt with by other means).")
+        @OptionGroup var change: StateChange
+        func run() async throws { try await change.perform("resolve") }
+    }
+
     struct Ignore: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "ignore", abstract: "Mark it ignored (nothing to do).")
-        @OptionGroup var client: ClientOptions
-        @Argument(help: "The dead letter id.") var id: String
-        @Option(help: "Why (kept with it).") var reason: String
-
-        func run() async throws {
-            try await runClient {
-                let body = JSONText.object([("reason", .string(reason))])
-                show(try await client.client.send(.POST, "/api/dead-letters/\(pathSegment(id))/ignore", body: body), json: client.json)
-            }
-        }
+        @OptionGroup var change: StateChange
+        func run() async throws { try await change.perform("ignore") }
     }
 }
