@@ -278,6 +278,9 @@ public final class WorkerManager: Sendable {
     }
 
     private func reaperLoop() async {
+        // The orphan sweep walks the job keys a page per reaper turn, so its cost stays small
+        // and steady however many jobs there are.
+        var orphanCursor = "0"
         while !Task.isCancelled {
             let jitter = Double.random(in: 0.8...1.2)
             try? await Task.sleep(for: configuration.reaperInterval * jitter)
@@ -285,6 +288,11 @@ public final class WorkerManager: Sendable {
             do {
                 guard try await store.acquireReaperLock(workerID: configuration.workerID, for: configuration.reaperInterval) else { continue }
                 let summary = try await store.reap(maxRequeues: configuration.maxRequeues, workerDeadAfter: configuration.workerDeadAfter)
+                let sweep = try await store.sweepOrphans(cursor: orphanCursor)
+                orphanCursor = sweep.cursor
+                if sweep.adopted > 0 {
+                    logger.warning("found jobs IN_PROGRESS without a lease; the reaper recovers them", metadata: ["count": "\(sweep.adopted)"])
+                }
                 if !summary.isEmpty {
                     logger.notice("reaper recovered work", metadata: [
                         "requeued": "\(summary.requeued)", "failed": "\(summary.failed)",

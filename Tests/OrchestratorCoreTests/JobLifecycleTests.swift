@@ -92,6 +92,30 @@ struct JobLifecycleTests {
         }
     }
 
+    @Test func orphansWithoutALeaseAreFoundAndRequeued() async throws {
+        try await JobFixture.run { fixture in
+            let orphan = try await fixture.submit(endpoint: "o")
+            let healthy = try await fixture.submit(endpoint: "o")
+            _ = try await fixture.store.claimNext(workerID: "w1", endpoints: ["o"], max: 2, lease: .seconds(30))
+            // The lease write was lost (failover, or deleted by hand): nothing would ever reap it.
+            try await fixture.redis.send("ZREM", fixture.keys.leases, orphan)
+            try await fixture.redis.send("RPUSH", fixture.keys.jobDeliveries(orphan), "{}")  // a list under job:*, skipped
+            var cursor = "0"
+            var adopted = 0
+            repeat {
+                let step = try await fixture.store.sweepOrphans(cursor: cursor, count: 1)
+                cursor = step.cursor
+                adopted += step.adopted
+            } while cursor != "0"
+            #expect(adopted == 1)
+            #expect(try await fixture.store.reap(maxRequeues: 1, workerDeadAfter: .seconds(60)).requeued == 1)
+            #expect(try await fixture.status(orphan) == .inQueue)
+            #expect(try await fixture.status(healthy) == .inProgress)
+            // A second sweep finds nothing.
+            #expect(try await fixture.store.sweepOrphans(cursor: "0", count: 1000).adopted == 0)
+        }
+    }
+
     @Test func requeuedJobRunsNextThenFailsWhenRequeuesRunOut() async throws {
         try await JobFixture.run { fixture in
             let id = try await fixture.submit(endpoint: "rq")

@@ -200,6 +200,21 @@ public final class JobStore: Sendable {
         return summary
     }
 
+    /// One step of the orphan sweep: scans a page of job hashes from `cursor` and gives every
+    /// IN_PROGRESS job without a lease an expired one (see ``AdoptOrphansScript``). Returns the
+    /// cursor to go on from ("0" when a full cycle ended) and how many were adopted.
+    public func sweepOrphans(cursor: String, count: Int = 1000) async throws -> (cursor: String, adopted: Int) {
+        let reply = try await redis.send("SCAN", cursor, "MATCH", keys.job("*"), "COUNT", count, "TYPE", "hash").array ?? []
+        guard reply.count == 2, let next = reply[0].string else {
+            throw JobStoreError.unexpectedReply(script: "SCAN", reply: "\(reply)")
+        }
+        let prefix = keys.job("")
+        let ids = (reply[1].array ?? []).compactMap(\.string).map { String($0.dropFirst(prefix.count)) }
+        guard !ids.isEmpty else { return (next, 0) }
+        let adopted = try await AdoptOrphansScript.script.run(on: redis, arguments: [keys.prefix] + ids).int ?? 0
+        return (next, adopted)
+    }
+
     // MARK: Helpers
 
     public func serverTimeMilliseconds() async throws -> Int {
