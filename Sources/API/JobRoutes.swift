@@ -57,7 +57,7 @@ struct JobRoutes: Sendable {
 
     private func run(request: Request, endpoint: String, wait: Duration?) async throws -> Response {
         let run = try RunRequest(body: try await readBody(request, limit: configuration.maxBodyBytes))
-        let id = UUID().uuidString.lowercased()
+        let id = JobID.make()
         let job = JobSubmission(id: id, endpoint: endpoint, input: run.input, webhook: run.webhook, webhookv2: run.webhookv2, policy: run.policy)
 
         guard let wait else {

@@ -21,6 +21,8 @@ actor HostGate {
     private var hosts: [String: Host] = [:]
     private var inFlight = 0
     private var globalWaiters: [CheckedContinuation<Void, Never>] = []
+    /// Set at shutdown: nothing more is admitted, waiters are let go at once.
+    private var closed = false
 
     init(maxConcurrent: Int, maxPerHost: Int, breakerThreshold: Int, breakerPause: Duration) {
         self.maxConcurrent = maxConcurrent
@@ -30,18 +32,36 @@ actor HostGate {
     }
 
     func enter(_ host: String) async -> Admission {
+        if closed { return .later(.zero) }
         if let until = hosts[host]?.pausedUntil, until > .now { return .later(until - .now) }
         // A host that already has many lanes waiting: keep them in Redis, not in memory.
         if (hosts[host]?.inFlight ?? 0) >= maxPerHost {
             guard (hosts[host]?.waiters.count ?? 0) < maxPerHost * 4 else { return .later(.seconds(1)) }
             await withCheckedContinuation { hosts[host, default: Host()].waiters.append($0) }
+            if closed { return .later(.zero) }
         }
         hosts[host, default: Host()].inFlight += 1
         if inFlight >= maxConcurrent {
             await withCheckedContinuation { globalWaiters.append($0) }
+            if closed {
+                hosts[host, default: Host()].inFlight -= 1
+                return .later(.zero)
+            }
         }
         inFlight += 1
         return .go
+    }
+
+    /// Shutdown: lanes waiting for a slot are handed back at once (their owner defers them in
+    /// Redis for another notifier) instead of waiting for requests in flight to end.
+    func close() {
+        closed = true
+        for waiter in globalWaiters { waiter.resume() }
+        globalWaiters.removeAll()
+        for key in hosts.keys {
+            for waiter in hosts[key]?.waiters ?? [] { waiter.resume() }
+            hosts[key]?.waiters.removeAll()
+        }
     }
 
     /// Ends a request; `failed` feeds the circuit breaker. Returns true when this pauses the host.

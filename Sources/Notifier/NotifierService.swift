@@ -43,7 +43,11 @@ public final class NotifierService: Sendable {
 
     /// Stops reading; attempts in flight finish (bounded by the request timeout).
     public func beginShutdown() {
-        stopping.withLock { $0 = true }
+        let first = stopping.withLock { stopping in
+            defer { stopping = true }
+            return !stopping
+        }
+        if first { Task { await gate.close() } }
     }
 
     public func run() async throws {

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import OrchestratorCore
 
 /// One delivery: one event's body to one target, with the attempts made so far.
 /// Stored as JSON in its lane, so any notifier can go on with it.
@@ -51,7 +52,7 @@ public struct WebhookDelivery: Codable, Sendable, Equatable {
     }
 
     static func digest(_ text: String) -> String {
-        SHA256.hash(data: Array(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        Hex.encode(SHA256.hash(data: Array(text.utf8)))
     }
 
     public var json: String {

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import OrchestratorCore
 
 /// Standard Webhooks signatures: `v1,<base64 HMAC-SHA256 of "id.timestamp.body">`, keyed with
 /// the secret's bytes (the base64 after `whsec_`, or the text itself for other secrets).
@@ -25,6 +26,6 @@ package struct WebhookSigner: Sendable {
     /// the secret exactly as written (`whsec_` included), which is what such receivers hold.
     package func hexBodySignature(body: String) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: Data(body.utf8), using: SymmetricKey(data: secretText))
-        return mac.map { String(format: "%02x", $0) }.joined()
+        return Hex.encode(mac)
     }
 }

@@ -67,7 +67,8 @@ struct JobControlTests {
             let response = json(try await client.post("/runsync?wait=20000", #"{"input": {}}"#))
             #expect(response["status"] as? String == "COMPLETED")
             #expect((response["output"] as? [String: Int]) == ["answer": 42])
-            #expect(ContinuousClock.now - started < .seconds(3))
+            // Answered when the job ended, well before the 20 s wait (bounds allow a loaded machine).
+            #expect(ContinuousClock.now - started < .seconds(10))
             try await worker.value
         }
     }
@@ -78,7 +79,7 @@ struct JobControlTests {
             let response = json(try await client.post("/runsync?wait=1000", #"{"input": {}}"#))
             #expect(response["status"] as? String == "IN_QUEUE")
             #expect(response["id"] is String)
-            #expect(ContinuousClock.now - started < .seconds(4))
+            #expect(ContinuousClock.now - started < .seconds(15))
         }
     }
 

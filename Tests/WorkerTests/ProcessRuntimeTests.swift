@@ -56,7 +56,8 @@ struct ProcessRuntimeTests {
             return
         }
         #expect(message.contains("500 ms"))
-        #expect(ContinuousClock.now - started < .seconds(5))
+        // Far below the handler's 30 s: it was killed, however loaded the machine.
+        #expect(ContinuousClock.now - started < .seconds(15))
         let pid = try #require(Int32(String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
         #expect(!processGroupAlive(pid), "the handler's process group survived the timeout")
     }
@@ -68,7 +69,7 @@ struct ProcessRuntimeTests {
         let started = ContinuousClock.now
         task.cancel()
         #expect(await task.value == .stopped)
-        #expect(ContinuousClock.now - started < .seconds(1))
+        #expect(ContinuousClock.now - started < .seconds(10))
     }
 
     @Test func handlerThatCannotStartFails() async throws {

@@ -93,11 +93,11 @@ struct WorkerManagerTests {
             let pid = try #require(Int32(String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
             let started = ContinuousClock.now
             #expect(try await store.cancel(id) == .applied(from: .inProgress))
-            while processGroupAlive(pid) && ContinuousClock.now - started < .seconds(3) {
+            while processGroupAlive(pid) && ContinuousClock.now - started < .seconds(15) {
                 try await Task.sleep(for: .milliseconds(10))
             }
             #expect(!processGroupAlive(pid))
-            #expect(ContinuousClock.now - started < .seconds(1))
+            #expect(ContinuousClock.now - started < .seconds(10))
             #expect(try await store.record(id)?.status == .cancelled)
             while manager.runningCount > 0 { try await Task.sleep(for: .milliseconds(10)) }
         }

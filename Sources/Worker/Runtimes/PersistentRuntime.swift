@@ -50,6 +50,7 @@ public final class PersistentRuntime: JobRuntime {
     private func replace(_ dead: HandlerProcess, index: Int) {
         let handler = handler, logger = logger, pool = pool
         let restarts = dead.restarts + 1
+        dead.closeInput()
         Task {
             var delay = Duration.milliseconds(100) * (1 << min(restarts - 1, 7))
             delay = min(delay, .seconds(10))
@@ -100,6 +101,7 @@ final class HandlerProcess: Sendable {
     let index: Int
     let restarts: Int
     private let child: ChildProcess
+    private let writer: LineWriter
     private let stderrTail = OutputTail()
     private let startedAt = ContinuousClock.now
     private let current = Mutex<AsyncStream<String>.Continuation?>(nil)
@@ -116,6 +118,7 @@ final class HandlerProcess: Sendable {
         self.child = child
         self.index = index
         self.restarts = restarts
+        self.writer = LineWriter(child.standardInput!, name: "handler-\(index)-stdin")
     }
 
     static func spawn(handler: String, index: Int, logger: Logger, restarts: Int = 0) throws -> HandlerProcess {
@@ -149,7 +152,7 @@ final class HandlerProcess: Sendable {
         }
         defer { current.withLock { $0 = nil } }
         do {
-            try await offCooperativePoolWrite(context.job.handlerRequest + "\n")
+            try await writer.write(context.job.handlerRequest + "\n")
         } catch {
             stop()
             return .failure("handler process \(index) is gone (cannot write the job to its stdin: \(error))")
@@ -169,20 +172,16 @@ final class HandlerProcess: Sendable {
         }
     }
 
+    /// Ends the stdin writer's thread (the process is gone or going).
+    func closeInput() {
+        writer.close()
+    }
+
     /// Kills the process (its whole group) and reaps it in the background.
     func stop() {
         killed.withLock { $0 = true }
         child.signal(SIGKILL)
+        writer.close()
         Thread.detachNewThread { [child] in _ = child.waitBlocking() }
-    }
-
-    private func offCooperativePoolWrite(_ line: String) async throws {
-        let stdin = child.standardInput!
-        let data = Data(line.utf8)
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            Thread.detachNewThread {
-                continuation.resume(with: Result { try stdin.write(contentsOf: data) })
-            }
-        }
     }
 }
