@@ -150,6 +150,12 @@ public final class NotifierService: Sendable {
             keys.prefix, keys.notifierGroup, configuration.laneLease.wholeMilliseconds, entries.count,
         ]
         arguments += entries.map(\.id)
+        for entry in entries {
+            // Marks the job's transition as fanned out (the lanes' order gate).
+            let isJobTransition = entry.fields["type"] == nil && entry.fields["seq"] != nil
+            arguments.append(isJobTransition ? entry.fields["job"] ?? "" : "")
+            arguments.append(isJobTransition ? Int(entry.fields["seq"] ?? "") ?? 0 : 0)
+        }
         let subscriptions = try await subscriptions.current()
         for entry in entries {
             for delivery in DeliveryPlan.deliveries(entryID: entry.id, fields: entry.fields, subscriptions: subscriptions) {

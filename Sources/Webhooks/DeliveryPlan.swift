@@ -22,6 +22,10 @@ public enum DeliveryPlan {
                 subscription: subscription.id, url: subscription.url, job: notice.job, event: entryID,
                 status: fields["to"] ?? "", body: subscription.template.render(notice), type: notice.type.rawValue))
         }
+        // Job transitions carry their number, so lanes keep a job's webhooks in order.
+        if let seq = fields["seq"].flatMap(Int.init), fields["type"] == nil {
+            for index in deliveries.indices where !deliveries[index].job.isEmpty { deliveries[index].seq = seq }
+        }
         return deliveries
     }
 }

@@ -24,6 +24,8 @@ public struct WebhookDelivery: Codable, Sendable, Equatable {
     public var type: String?
     /// Set when an operator replayed a dead letter: success then resolves it.
     public var replay: Bool?
+    /// The job's transition number (the event's `seq`): a lane sends in this order.
+    public var seq: Int?
 
     /// Deliveries of one job to one target share a lane (and so keep their order); events that
     /// are about no job get a lane of their own.

@@ -39,8 +39,10 @@ enum LuaPrelude {
     end
     -- Appends the transition to the events stream (and wakes /runsync waiters on a terminal state).
     local function emit(job, from, now, reason)
+      -- seq numbers a job's transitions so notifiers can keep its webhooks in order.
+      local seq = redis.call('HINCRBY', job_key(job.id), 'seq', 1)
       local entry = {'job', job.id, 'endpoint', job.endpoint, 'from', from, 'to', job.status,
-        'at', tostring(now), 'attempt', job.attempt or '0', 'payload', payload(job)}
+        'at', tostring(now), 'seq', tostring(seq), 'attempt', job.attempt or '0', 'payload', payload(job)}
       if present(job.webhook) then entry[#entry + 1] = 'webhook'; entry[#entry + 1] = job.webhook end
       if present(job.webhookv2) then entry[#entry + 1] = 'webhookv2'; entry[#entry + 1] = job.webhookv2 end
       if present(reason) then entry[#entry + 1] = 'reason'; entry[#entry + 1] = reason end

@@ -6,24 +6,93 @@ import Redis
 /// scored by when it may next be worked on: a notifier that takes a lane pushes the score a
 /// lease ahead, so if it dies the lane becomes due again and another notifier takes it.
 package enum LaneScripts {
+    /// Lua the lane scripts share: the order gate. Every transition carries the job's `seq`
+    /// (1, 2, 3, … in transition order). Notifiers fan entries out in whatever order they read
+    /// them, so the job hash keeps `fanned`, the highest `seq` up to which every transition has
+    /// been fanned out (later ones wait in `job:<id>:fanned-ahead`). A lane keeps its items in
+    /// `seq` order and hands out its head only when every earlier transition has been fanned out:
+    /// a job's webhooks to one target go out in transition order whichever notifier read which
+    /// entry. An earlier transition that never comes (lost with Redis' last second of writes)
+    /// holds the lane at most `order_wait` ms, counted from the event's time.
+    static let orderGate = #"""
+    local order_wait = 120000
+    local function lane_now()
+      local t = redis.call('TIME')
+      return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+    end
+    local function seq_of(item)
+      local ok, d = pcall(cjson.decode, item)
+      if not ok or type(d) ~= 'table' then return 0, '', 0 end
+      local at = tonumber(string.match(d.event or '', '^(%d+)') or '0')
+      return tonumber(d.seq or 0) or 0, d.job or '', at
+    end
+    local function ready(P, item, now)
+      local seq, job, at = seq_of(item)
+      if seq <= 1 or job == '' or now - at > order_wait then return true end
+      local key = P .. 'job:' .. job
+      local fanned = redis.call('HGET', key, 'fanned')
+      if not fanned then return redis.call('EXISTS', key) == 0 end
+      return tonumber(fanned) >= seq - 1
+    end
+    local function mark_fanned(P, job, seq)
+      local key = P .. 'job:' .. job
+      if seq <= 0 or redis.call('EXISTS', key) == 0 then return end
+      local fanned = tonumber(redis.call('HGET', key, 'fanned') or '0')
+      if seq <= fanned then return end
+      local ahead = key .. ':fanned-ahead'
+      if seq > fanned + 1 then
+        redis.call('SADD', ahead, seq)
+        local ttl = redis.call('PTTL', key)
+        if ttl > 0 then redis.call('PEXPIRE', ahead, ttl) end
+        return
+      end
+      fanned = seq
+      while redis.call('SREM', ahead, fanned + 1) == 1 do fanned = fanned + 1 end
+      redis.call('HSET', key, 'fanned', fanned)
+    end
+    -- Into the lane before the first item of a later transition (else at the end).
+    local function insert_in_order(key, item)
+      local seq = seq_of(item)
+      if seq > 0 then
+        for _, existing in ipairs(redis.call('LRANGE', key, 0, -1)) do
+          if seq_of(existing) > seq then
+            redis.call('LINSERT', key, 'BEFORE', existing, item)
+            return
+          end
+        end
+      end
+      redis.call('RPUSH', key, item)
+    end
+    -- A lane whose head must wait for an earlier transition is looked at again shortly.
+    local order_poll = 200
+    """#
+
     /// Puts a batch of stream entries' deliveries into their lanes and acknowledges the entries,
     /// in one step: an entry is acknowledged exactly when its deliveries are safe in Redis.
     ///
-    /// ARGV: prefix, group, lease ms, entry count E, then E entry ids, then (lane id, item JSON)
-    /// pairs. Returns {lane id, item} for each lane the caller now owns (was idle) and must drain.
-    package static let enqueue = RedisScript(name: "webhook-enqueue", source: #"""
+    /// ARGV: prefix, group, lease ms, entry count E, then E entry ids, then E (job id, seq)
+    /// pairs ('' and 0 for entries about no job), then (lane id, item JSON) pairs. Returns
+    /// {lane id, item} for each lane the caller now owns (was idle, head ready) and must drain.
+    package static let enqueue = RedisScript(name: "webhook-enqueue", source: orderGate + "\n" + #"""
     local P, group, lease, n = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
-    local t = redis.call('TIME')
-    local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+    local now = lane_now()
     local owned = {}
-    for i = 5 + n, #ARGV, 2 do
+    for i = 5 + n, 4 + 3 * n, 2 do
+      if ARGV[i] ~= '' then mark_fanned(P, ARGV[i], tonumber(ARGV[i + 1])) end
+    end
+    for i = 5 + 3 * n, #ARGV, 2 do
       local lane, item = ARGV[i], ARGV[i + 1]
       local key = P .. 'webhooks:lane:' .. lane
-      redis.call('RPUSH', key, item)
+      insert_in_order(key, item)
       if redis.call('ZSCORE', P .. 'webhooks:retry', lane) == false then
-        redis.call('ZADD', P .. 'webhooks:retry', now + lease, lane)
-        owned[#owned + 1] = lane
-        owned[#owned + 1] = redis.call('LINDEX', key, 0)
+        local head = redis.call('LINDEX', key, 0)
+        if ready(P, head, now) then
+          redis.call('ZADD', P .. 'webhooks:retry', now + lease, lane)
+          owned[#owned + 1] = lane
+          owned[#owned + 1] = head
+        else
+          redis.call('ZADD', P .. 'webhooks:retry', now + order_poll, lane)
+        end
       end
     end
     if n > 0 then
@@ -45,15 +114,14 @@ package enum LaneScripts {
     /// `webhooks:dead`; dying again after a replay adds the new attempts to the same one.
     /// Returns {'NEXT', item} (caller owns the lane and goes on), {'WAIT'}, {'DONE'} or {'STALE'}
     /// (the head is not this delivery: another notifier took the lane over).
-    package static let advance = RedisScript(name: "webhook-advance", source: #"""
+    package static let advance = RedisScript(name: "webhook-advance", source: orderGate + "\n" + #"""
     local P, lane, id, outcome = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
     local item, log, job, due, lease, dead_max = ARGV[5], ARGV[6], ARGV[7], tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
     local replay, k = ARGV[11] == '1', tonumber(ARGV[12])
     local key = P .. 'webhooks:lane:' .. lane
     local head = redis.call('LINDEX', key, 0)
     if not head or cjson.decode(head).id ~= id then return {'STALE'} end
-    local t = redis.call('TIME')
-    local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+    local now = lane_now()
     if log ~= '' and job ~= '' then
       local deliveries = P .. 'job:' .. job .. ':deliveries'
       redis.call('RPUSH', deliveries, log)
@@ -103,6 +171,10 @@ package enum LaneScripts {
     redis.call('LPOP', key)
     local next = redis.call('LINDEX', key, 0)
     if next then
+      if not ready(P, next, now) then
+        redis.call('ZADD', P .. 'webhooks:retry', now + order_poll, lane)
+        return {'WAIT'}
+      end
       redis.call('ZADD', P .. 'webhooks:retry', now + lease, lane)
       return {'NEXT', next}
     end
@@ -111,17 +183,18 @@ package enum LaneScripts {
     return {'DONE'}
     """#)
 
-    /// Takes up to N due lanes (retries whose time came, or lanes of a notifier that died),
-    /// pushing each one's score a lease ahead. ARGV: prefix, lease ms, limit.
+    /// Takes up to N due lanes (retries whose time came, or lanes of a notifier that died) whose
+    /// head may go out, pushing each one's score a lease ahead. ARGV: prefix, lease ms, limit.
     /// Returns {lane id, head item} pairs.
-    package static let claimDue = RedisScript(name: "webhook-claim-due", source: #"""
+    package static let claimDue = RedisScript(name: "webhook-claim-due", source: orderGate + "\n" + #"""
     local P, lease, limit = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
-    local t = redis.call('TIME')
-    local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+    local now = lane_now()
     local taken = {}
     for _, lane in ipairs(redis.call('ZRANGEBYSCORE', P .. 'webhooks:retry', '-inf', now, 'LIMIT', 0, limit)) do
       local head = redis.call('LINDEX', P .. 'webhooks:lane:' .. lane, 0)
-      if head then
+      if head and not ready(P, head, now) then
+        redis.call('ZADD', P .. 'webhooks:retry', now + order_poll, lane)
+      elseif head then
         redis.call('ZADD', P .. 'webhooks:retry', now + lease, lane)
         taken[#taken + 1] = lane
         taken[#taken + 1] = head
