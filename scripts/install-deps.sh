@@ -2,7 +2,8 @@
 # Installs what `make run` / `make test` need and is missing: redis-server and libhiredis-dev
 # (plus pkg-config, which SwiftPM uses to find hiredis). Skips apt entirely when all are present.
 # With the argument `test` it also installs what the tests use: podman, runc and busybox-static
-# (real containers for the container runtime's tests) and python3-venv.
+# (real containers for the container runtime's tests) and python3-venv. With `bench`: what
+# `make bench` drives the binary with: wrk (HTTP load), nginx (webhook receiver), python3-venv.
 set -euo pipefail
 
 missing=()
@@ -10,6 +11,11 @@ if [ "${1:-}" = "test" ]; then
   command -v podman >/dev/null 2>&1 || missing+=(podman)
   command -v runc >/dev/null 2>&1 || [ -x /usr/sbin/runc ] || missing+=(runc)
   [ -x /bin/busybox ] || [ -x /usr/bin/busybox ] || missing+=(busybox-static)
+  python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
+fi
+if [ "${1:-}" = "bench" ]; then
+  command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+  command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
   python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
 fi
 command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || missing+=(redis-server)

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# `make chaos`: the chaos suite's long form (tests-integration/chaos.py; options pass through),
+# run from the integration tests' virtualenv (.venv-it, made as tests-integration/run.sh makes it).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BINARY="${ORCHESTRATOR_BINARY:-$PWD/.build/release/orchestrator}"
+if [ ! -x "$BINARY" ]; then
+  swift build -c release --product orchestrator
+fi
+
+VENV=.venv-it
+REQUIREMENTS=tests-integration/requirements.txt
+if [ ! -x "$VENV/bin/python" ] || ! cmp -s "$REQUIREMENTS" "$VENV/.requirements"; then
+  rm -rf "$VENV"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$REQUIREMENTS"
+  cp "$REQUIREMENTS" "$VENV/.requirements"
+fi
+
+exec "$VENV/bin/python" -u tests-integration/chaos.py --binary "$BINARY" "$@"
