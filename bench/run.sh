@@ -4,10 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=.venv-bench
-if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import rq, arq, redis' >/dev/null 2>&1 \
-   || ! cmp -s bench/requirements.txt "$VENV/.requirements"; then
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check -r bench/requirements.txt
-  cp bench/requirements.txt "$VENV/.requirements"
-fi
+./scripts/ensure-venv.sh "$VENV" bench/requirements.txt
 exec "$VENV/bin/python" -u bench/bench.py "$@"

@@ -10,12 +10,6 @@ if [ ! -x "$BINARY" ]; then
 fi
 
 VENV=.venv-it
-REQUIREMENTS=tests-integration/requirements.txt
-if [ ! -x "$VENV/bin/python" ] || ! cmp -s "$REQUIREMENTS" "$VENV/.requirements"; then
-  rm -rf "$VENV"
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$REQUIREMENTS"
-  cp "$REQUIREMENTS" "$VENV/.requirements"
-fi
+./scripts/ensure-venv.sh "$VENV" tests-integration/requirements.txt
 
 exec "$VENV/bin/python" -u tests-integration/chaos.py --binary "$BINARY" "$@"

@@ -11,12 +11,6 @@ fi
 export ORCHESTRATOR_BINARY="$BINARY"
 
 VENV=.venv-it
-REQUIREMENTS=tests-integration/requirements.txt
-if [ ! -x "$VENV/bin/python" ] || ! cmp -s "$REQUIREMENTS" "$VENV/.requirements"; then
-  rm -rf "$VENV"
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$REQUIREMENTS"
-  cp "$REQUIREMENTS" "$VENV/.requirements"
-fi
+./scripts/ensure-venv.sh "$VENV" tests-integration/requirements.txt
 
 exec "$VENV/bin/python" -m pytest -p no:cacheprovider tests-integration "$@"
