@@ -39,6 +39,11 @@ actor HostGate {
             guard (hosts[host]?.waiters.count ?? 0) < maxPerHost * 4 else { return .later(.seconds(1)) }
             await withCheckedContinuation { hosts[host, default: Host()].waiters.append($0) }
             if closed { return .later(.zero) }
+            // The breaker may have paused the host while this lane waited for a slot.
+            if let until = hosts[host]?.pausedUntil, until > .now {
+                wakeNext(host)
+                return .later(until - .now)
+            }
         }
         hosts[host, default: Host()].inFlight += 1
         if inFlight >= maxConcurrent {
@@ -62,6 +67,18 @@ actor HostGate {
             for waiter in hosts[key]?.waiters ?? [] { waiter.resume() }
             hosts[key]?.waiters.removeAll()
         }
+    }
+
+    /// Lanes waiting for a slot at `host` (for tests and logs).
+    func waiting(_ host: String) -> Int {
+        hosts[host]?.waiters.count ?? 0
+    }
+
+    /// Passes a freed per-host slot on to the next waiter (one that gave its turn up).
+    private func wakeNext(_ host: String) {
+        guard var state = hosts[host], !state.waiters.isEmpty else { return }
+        state.waiters.removeFirst().resume()
+        hosts[host] = state
     }
 
     /// Ends a request; `failed` feeds the circuit breaker. Returns true when this pauses the host.
