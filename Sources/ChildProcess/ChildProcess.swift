@@ -61,14 +61,23 @@ public final class ChildProcess: Sendable {
         stdout: Stream = .inherit,
         stderr: Stream = .inherit
     ) throws -> ChildProcess {
+        _ = ignoreBrokenPipes
         // Pipes are made and marked close-on-exec under one lock with the spawn, so a child
         // started concurrently never inherits another child's pipe (which would hide its EOF).
-        try spawnLock.withLock { _ in
+        return try spawnLock.withLock { _ in
             try spawnLocked(executable, arguments: arguments, environment: environment, stdin: stdin, stdout: stdout, stderr: stderr)
         }
     }
 
     private static let spawnLock = Mutex(())
+
+    /// A child that exits without reading its stdin makes our next write to it raise SIGPIPE,
+    /// whose default action kills this whole process (seen: a test run dying of it). Whoever
+    /// starts children writes to their pipes, so ignoring it here, once, turns that into the
+    /// write's EPIPE error, which the caller handles.
+    private static let ignoreBrokenPipes: Void = {
+        _ = Glibc.signal(SIGPIPE, SIG_IGN)
+    }()
 
     private static func spawnLocked(
         _ executable: String,

@@ -85,7 +85,9 @@ struct ContainerRuntimeTests {
 
     @Test func containerExitCodeIsReported() async throws {
         if skipUnlessAvailable() { return }
-        guard case .failure(let message, _) = await runtime("echo broken >&2; exit 3").run(makeContext()) else {
+        // Reading the job first: podman forwards the container's output only once it is attached,
+        // and a line written before that can be lost; stdin arriving proves the attach.
+        guard case .failure(let message, _) = await runtime("read line; echo broken >&2; exit 3").run(makeContext()) else {
             Issue.record("expected a failure")
             return
         }

@@ -50,6 +50,23 @@ final class OutputTail: Sendable {
         }
     }
 
+    private let ended = Mutex(false)
+
+    /// The pipe reached its end (every line is in).
+    func markEnded() {
+        ended.withLock { $0 = true }
+    }
+
+    /// Waits (briefly) for the pipe's end, so that a process' last stderr lines, still on their
+    /// way through the reader thread when its exit is seen, make it into the error message. A
+    /// pipe held open by a grandchild that lives on is not waited for past `limit`.
+    func waitForEnd(limit: Duration = .seconds(1)) async {
+        let deadline = ContinuousClock.now + limit
+        while !ended.withLock({ $0 }) && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+    }
+
     /// The tail as one string, or nil when nothing was written.
     var text: String? {
         let current = lines.withLock { $0 }

@@ -127,7 +127,7 @@ final class HandlerProcess: Sendable {
         LineReader.start(child.standardError!, name: "handler-\(index)-stderr", onLine: { [process] line in
             process.stderrTail.append(line)
             logger.info("handler stderr", metadata: ["handler": "\(index)", "line": "\(line)"])
-        }, onEnd: {})
+        }, onEnd: { [process] in process.stderrTail.markEnded() })
         LineReader.start(child.standardOutput!, name: "handler-\(index)-stdout", onLine: { [process] line in
             if let sink = process.current.withLock({ $0 }) {
                 sink.yield(line)
@@ -167,6 +167,7 @@ final class HandlerProcess: Sendable {
         case .endOfOutput:
             let status = await child.wait()
             killed.withLock { $0 = true }
+            await stderrTail.waitForEnd()
             let stderrText = stderrTail.text.map { "; last stderr lines:\n\($0)" } ?? ""
             return .failure("handler process died during the job (\(status))\(stderrText)")
         }

@@ -44,7 +44,7 @@ public struct ProcessRuntime: JobRuntime {
         LineReader.start(child.standardError!, name: "stderr-\(jobID.prefix(8))", onLine: { line in
             stderrTail.append(line)
             logger.info("handler stderr", metadata: ["job": "\(jobID)", "line": "\(line)"])
-        }, onEnd: {})
+        }, onEnd: { stderrTail.markEnded() })
         let (lines, sink) = AsyncStream<String>.makeStream()
         LineReader.start(child.standardOutput!, name: "stdout-\(jobID.prefix(8))", onLine: { sink.yield($0) }, onEnd: { sink.finish() })
 
@@ -67,6 +67,7 @@ public struct ProcessRuntime: JobRuntime {
             if !exited { kill() }
         }
         let status = await child.wait()
+        if !status.succeeded { await stderrTail.waitForEnd() }
         let stderrText = stderrTail.text.map { "; last stderr lines:\n\($0)" } ?? ""
         switch ending {
         case .cancelled:
