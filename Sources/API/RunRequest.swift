@@ -36,7 +36,7 @@ struct RunRequest {
         }
         if text.isEmpty { return nil }
         guard WebhookURL.isValid(text) else {
-            throw APIError(.badRequest, "'\(name)' must be an absolute http:// or https:// URL, got '\(text)'")
+            throw APIError(.badRequest, WebhookURL.refusal(field: name, value: text))
         }
         return text
     }

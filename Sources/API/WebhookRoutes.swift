@@ -58,7 +58,7 @@ struct WebhookRoutes: Sendable {
         let members = try TestRequest.members(body)
         guard let url = try TestRequest.string(members, "url") else { throw APIError(.badRequest, "missing 'url'") }
         guard WebhookURL.isValid(url) else {
-            throw APIError(.badRequest, "'url' must be an absolute http:// or https:// URL, got '\(url)'")
+            throw APIError(.badRequest, WebhookURL.refusal(field: "url", value: url))
         }
         var template = WebhookTemplate.default
         if let name = try TestRequest.string(members, "template") {

@@ -9,4 +9,9 @@ public enum WebhookURL {
               let host = components.host, !host.isEmpty else { return false }
         return true
     }
+
+    /// What a refused `field` says, the same wherever a webhook URL is given.
+    public static func refusal(field: String, value: String) -> String {
+        "'\(field)' must be an absolute http:// or https:// URL, got '\(value)'"
+    }
 }

@@ -36,7 +36,7 @@ public struct DeadLetterStore: Sendable {
             let replies = try await redis.pipeline(ids.map { RedisCommand("HGETALL", keys.deadLetter($0)) })
             for reply in replies {
                 guard let letter = reply.stringDictionary.flatMap(DeadLetter.init(hash:)) else { continue }
-                if states == nil || states!.contains(letter.state) { found.append(letter) }
+                if states?.contains(letter.state) ?? true { found.append(letter) }
                 if found.count == limit { break }
             }
             start += page

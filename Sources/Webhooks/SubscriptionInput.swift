@@ -110,7 +110,7 @@ public struct SubscriptionInput: Decodable, Sendable {
 
     static func validate(_ subscription: Subscription) throws(SubscriptionInputError) {
         guard WebhookURL.isValid(subscription.url) else {
-            throw SubscriptionInputError("'url' must be an absolute http:// or https:// URL, got '\(subscription.url)'")
+            throw SubscriptionInputError(WebhookURL.refusal(field: "url", value: subscription.url))
         }
         guard !subscription.events.isEmpty else {
             throw SubscriptionInputError("'events' must name at least one event type")

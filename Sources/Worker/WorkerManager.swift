@@ -287,12 +287,13 @@ public final class WorkerManager: Sendable {
             if Task.isCancelled { break }
             do {
                 guard try await store.acquireReaperLock(workerID: configuration.workerID, for: configuration.reaperInterval) else { continue }
-                let summary = try await store.reap(maxRequeues: configuration.maxRequeues, workerDeadAfter: configuration.workerDeadAfter)
+                // Orphans first: adopted ones have an expired lease, so this same pass recovers them.
                 let sweep = try await store.sweepOrphans(cursor: orphanCursor)
                 orphanCursor = sweep.cursor
                 if sweep.adopted > 0 {
                     logger.warning("found jobs IN_PROGRESS without a lease; the reaper recovers them", metadata: ["count": "\(sweep.adopted)"])
                 }
+                let summary = try await store.reap(maxRequeues: configuration.maxRequeues, workerDeadAfter: configuration.workerDeadAfter)
                 if !summary.isEmpty {
                     logger.notice("reaper recovered work", metadata: [
                         "requeued": "\(summary.requeued)", "failed": "\(summary.failed)",

@@ -7,14 +7,12 @@ import Redis
 ///
 /// ARGV: prefix, then job ids. Returns how many were adopted.
 enum AdoptOrphansScript {
-    static let script = RedisScript(name: "adopt-orphans", source: #"""
-    local P = ARGV[1]
-    local t = redis.call('TIME')
-    local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+    static let script = RedisScript(name: "adopt-orphans", source: LuaPrelude.source + #"""
+    local now = now_ms()
     local adopted = 0
     for i = 2, #ARGV do
       local id = ARGV[i]
-      if redis.call('HGET', P .. 'job:' .. id, 'status') == 'IN_PROGRESS'
+      if redis.call('HGET', job_key(id), 'status') == 'IN_PROGRESS'
         and redis.call('ZSCORE', P .. 'leases', id) == false then
         redis.call('ZADD', P .. 'leases', now, id)
         adopted = adopted + 1

@@ -5,12 +5,8 @@
 /// Stored JSON (input, output) is spliced into payloads as text, never through cjson,
 /// which would turn `[]` into `{}` and round numbers.
 enum LuaPrelude {
-    static let source = #"""
+    static let source = LuaClock.source + #"""
     local P = ARGV[1]
-    local function now_ms()
-      local t = redis.call('TIME')
-      return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-    end
     local function job_key(id) return P .. 'job:' .. id end
     local function stats_key(ep) return P .. 'endpoint:' .. ep .. ':stats' end
     local function queue_key(ep) return P .. 'queue:' .. ep end

@@ -1,3 +1,4 @@
+import OrchestratorCore
 import Redis
 
 /// The notifier's Redis side. A *lane* is one job's pending deliveries to one URL, a list
@@ -14,12 +15,8 @@ package enum LaneScripts {
     /// a job's webhooks to one target go out in transition order whichever notifier read which
     /// entry. An earlier transition that never comes (lost with Redis' last second of writes)
     /// holds the lane at most `order_wait` ms, counted from the event's time.
-    static let orderGate = #"""
+    static let orderGate = LuaClock.source + #"""
     local order_wait = 120000
-    local function lane_now()
-      local t = redis.call('TIME')
-      return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-    end
     local function seq_of(item)
       local ok, d = pcall(cjson.decode, item)
       if not ok or type(d) ~= 'table' then return 0, '', 0 end
@@ -75,7 +72,7 @@ package enum LaneScripts {
     /// {lane id, item} for each lane the caller now owns (was idle, head ready) and must drain.
     package static let enqueue = RedisScript(name: "webhook-enqueue", source: orderGate + "\n" + #"""
     local P, group, lease, n = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
-    local now = lane_now()
+    local now = now_ms()
     local owned = {}
     for i = 5 + n, 4 + 3 * n, 2 do
       if ARGV[i] ~= '' then mark_fanned(P, ARGV[i], tonumber(ARGV[i + 1])) end
@@ -121,7 +118,7 @@ package enum LaneScripts {
     local key = P .. 'webhooks:lane:' .. lane
     local head = redis.call('LINDEX', key, 0)
     if not head or cjson.decode(head).id ~= id then return {'STALE'} end
-    local now = lane_now()
+    local now = now_ms()
     if log ~= '' and job ~= '' then
       local deliveries = P .. 'job:' .. job .. ':deliveries'
       redis.call('RPUSH', deliveries, log)
@@ -188,7 +185,7 @@ package enum LaneScripts {
     /// Returns {lane id, head item} pairs.
     package static let claimDue = RedisScript(name: "webhook-claim-due", source: orderGate + "\n" + #"""
     local P, lease, limit = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
-    local now = lane_now()
+    local now = now_ms()
     local taken = {}
     for _, lane in ipairs(redis.call('ZRANGEBYSCORE', P .. 'webhooks:retry', '-inf', now, 'LIMIT', 0, limit)) do
       local head = redis.call('LINDEX', P .. 'webhooks:lane:' .. lane, 0)

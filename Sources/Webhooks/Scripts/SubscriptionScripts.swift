@@ -1,3 +1,4 @@
+import OrchestratorCore
 import Redis
 
 /// Writes of subscriptions. Each bumps `orch:subscriptions:version`, which notifiers watch to
@@ -7,7 +8,7 @@ enum SubscriptionScripts {
     /// (so cleared fields go). `create` stamps createdAt/updatedAt with Redis' clock, the clock
     /// event ids use; `update` refuses a subscription that no longer exists.
     /// Returns the creation time (ms) or 0 when an update found nothing.
-    static let save = RedisScript(name: "subscription-save", source: #"""
+    static let save = RedisScript(name: "subscription-save", source: LuaClock.source + #"""
     local P, id, mode = ARGV[1], ARGV[2], ARGV[3]
     local key = P .. 'subscription:' .. id
     local created
@@ -22,8 +23,7 @@ enum SubscriptionScripts {
       end
     end
     if mode == 'create' then
-      local t = redis.call('TIME')
-      created = tostring(tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
+      created = tostring(now_ms())
       fields[#fields + 1] = 'updatedAt'; fields[#fields + 1] = created
     end
     redis.call('DEL', key)
@@ -43,13 +43,11 @@ enum SubscriptionScripts {
     """#)
 
     /// Switches a subscription off (the receiver answered `410 Gone`). ARGV: prefix, id, reason.
-    static let deactivate = RedisScript(name: "subscription-deactivate", source: #"""
+    static let deactivate = RedisScript(name: "subscription-deactivate", source: LuaClock.source + #"""
     local P, id, reason = ARGV[1], ARGV[2], ARGV[3]
     local key = P .. 'subscription:' .. id
     if redis.call('EXISTS', key) == 0 then return 0 end
-    local t = redis.call('TIME')
-    redis.call('HSET', key, 'active', '0', 'deactivatedReason', reason,
-      'updatedAt', tostring(tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)))
+    redis.call('HSET', key, 'active', '0', 'deactivatedReason', reason, 'updatedAt', tostring(now_ms()))
     redis.call('INCR', P .. 'subscriptions:version')
     return 1
     """#)
