@@ -17,6 +17,7 @@ struct APICommand: AsyncParsableCommand {
     var allowPrivateWebhooks = false
 
     func run() async throws {
+        let stop = await StopSignals.catching()
         common.bootstrap()
         let logger = Logger(label: "orchestrator.api")
         let redisConfiguration = try common.redisConfiguration()
@@ -36,7 +37,6 @@ struct APICommand: AsyncParsableCommand {
             logger.info("API listening", metadata: ["url": "http://\(api.host):\(port)", "redis": "\(redisConfiguration.endpointDescription)"])
             say("API: http://\(api.host):\(port)")
         }
-        let group = ServiceGroup(services: [application], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        try await group.run()
+        try await stop.run([application], logger: logger)
     }
 }

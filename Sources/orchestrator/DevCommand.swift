@@ -25,6 +25,7 @@ struct DevCommand: AsyncParsableCommand {
     var redisPort: Int?
 
     func run() async throws {
+        let stop = await StopSignals.catching()
         common.bootstrap()
         let logger = Logger(label: "orchestrator.dev")
         let embedded = try await RedisServerProcess.start(port: redisPort)
@@ -68,17 +69,15 @@ struct DevCommand: AsyncParsableCommand {
         }
         // Shutdown runs in reverse order: the API stops first, the worker drains, the notifier
         // finishes its attempts, then Redis stops.
-        let group = ServiceGroup(
-            services: [
+        try await stop.run(
+            [
                 EmbeddedRedisService(server: embedded, beforeStop: { subscriber.close() }),
                 NotifierRole(service: notifierService),
                 WorkerService(manager: manager),
                 application,
             ],
-            gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         )
-        try await group.run()
         logger.info("stopped")
     }
 }

@@ -13,13 +13,13 @@ struct NotifierCommand: AsyncParsableCommand {
     @OptionGroup var notifier: NotifierOptions
 
     func run() async throws {
+        let stop = await StopSignals.catching()
         common.bootstrap()
         let logger = Logger(label: "orchestrator.notifier")
         let redis = RedisClient(configuration: try common.redisConfiguration())
         defer { redis.close() }
         let service = NotifierService(configuration: notifier.configuration(), redis: redis, keys: common.keys, logger: logger)
-        let group = ServiceGroup(services: [NotifierRole(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        try await group.run()
+        try await stop.run([NotifierRole(service: service)], logger: logger)
     }
 }
 

@@ -13,6 +13,7 @@ struct WorkerCommand: AsyncParsableCommand {
     @OptionGroup var worker: WorkerOptions
 
     func run() async throws {
+        let stop = await StopSignals.catching()
         common.bootstrap()
         let logger = Logger(label: "orchestrator.worker")
         let redis = RedisClient(configuration: try common.redisConfiguration())
@@ -23,7 +24,6 @@ struct WorkerCommand: AsyncParsableCommand {
             runtime: try worker.makeRuntime(defaultHandler: nil, logger: logger),
             logger: logger
         )
-        let group = ServiceGroup(services: [WorkerService(manager: manager)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        try await group.run()
+        try await stop.run([WorkerService(manager: manager)], logger: logger)
     }
 }
