@@ -23,7 +23,6 @@ BENCH_WORKER_ARGS / BENCH_NOTIFIER_ARGS (extra flags, for tuning experiments), B
 Run it through bench/run.sh (or `make bench`), which prepares .venv-bench.
 """
 import datetime
-import hashlib
 import http.client
 import json
 import os
@@ -305,23 +304,19 @@ class RedisServer:
         return self.client.info("memory")["used_memory"]
 
 
-def swift_raw_strings(path):
-    """The #\"\"\" ... \"\"\"# raw string literals of a Swift file, indentation stripped as Swift does."""
-    with open(path) as f:
-        text = f.read()
-    literals = []
-    for match in re.finditer(r'#"""\n(.*?)\n([ \t]*)"""#', text, re.S):
-        body, indent = match.group(1), match.group(2)
-        literals.append("\n".join(line[len(indent):] if line.startswith(indent) else line.lstrip(" \t")
-                                  for line in body.split("\n")))
-    return literals
-
-
-def submit_script_source():
-    scripts = os.path.join(ROOT, "Sources", "OrchestratorCore", "Scripts")
-    prelude = swift_raw_strings(os.path.join(scripts, "LuaPrelude.swift"))[0]
-    body = swift_raw_strings(os.path.join(scripts, "SubmitJobScript.swift"))[0]
-    return prelude + body
+def submit_script_sha(server, api):
+    """Submits one job through the API and returns (sha of the script it ran, its reply), read
+    off the wire with MONITOR: the bench then preloads jobs with exactly the API's EVALSHA,
+    whatever shape the script's Swift source has."""
+    with server.client.monitor() as monitor:
+        status, reply = post_json(api.base, "/v2/bench/run", BODY)
+        assert status == 200, reply
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            words = monitor.next_command()["command"].split()
+            if words and words[0].upper() == "EVALSHA":
+                return words[1], reply
+    raise RuntimeError("the API's submit was not seen as an EVALSHA on the wire")
 
 
 def script_commands():
@@ -827,7 +822,7 @@ def webhook_run(server, jobs, receiver, dead_every=0):
     delta = stats_delta(before, server.commandstats())
     received = receiver.posts() - base
     # Exact times from the delivery log the notifier keeps per job (`at` of each attempt, ms).
-    healthy_at, dead_attempts = [], 0
+    healthy_at, dead_attempts, request_ms = [], 0, []
     for start in range(0, len(ids), 2000):
         pipe = server.client.pipeline(transaction=False)
         for job_id in ids[start:start + 2000]:
@@ -837,6 +832,7 @@ def webhook_run(server, jobs, receiver, dead_every=0):
                 attempt = json.loads(entry)
                 if attempt.get("statusCode") == 200:
                     healthy_at.append(attempt["at"])
+                    request_ms.append(attempt["latencyMs"])
                 else:
                     dead_attempts += 1
     span = (max(healthy_at) - min(healthy_at)) / 1000 if len(healthy_at) > 1 else None
@@ -844,6 +840,8 @@ def webhook_run(server, jobs, receiver, dead_every=0):
         "jobs": N, "dead_receiver_share": (1 / dead_every) if dead_every else 0, "healthy_target": target,
         "healthy_received_by_nginx": received, "healthy_logged": len(healthy_at), "dead_attempts_logged": dead_attempts,
         "deliveries_per_s": round((len(healthy_at) - 1) / span) if span else None, "span_s": span,
+        # Each healthy attempt's request time as the notifier logged it (send to answer read).
+        "request_ms_p50_p99": [percentile(request_ms, 50), percentile(request_ms, 99)],
         # EVALSHA is only ever sent by clients: 1 per delivery is the floor (the lane's advance);
         # more means lanes deferred and taken again. (Top-level TIME calls cannot be told apart
         # from the scripts' in commandstats; the MONITOR audit counts them exactly.)
@@ -851,7 +849,7 @@ def webhook_run(server, jobs, receiver, dead_every=0):
         "redis_commands_per_delivery": round(sum(delta.values()) / max(len(healthy_at), 1), 2),
         "commands": delta, "cpu": meter.summary(), "notifier_exit_after_sigterm_s": stop_s,
     }
-    log(f"webhooks (dead every {dead_every or '-'}): {result['deliveries_per_s']}/s, cpu {result['cpu']}")
+    log(f"webhooks (dead every {dead_every or '-'}): {result['deliveries_per_s']}/s, request ms p50/p99 {result['request_ms_p50_p99']}, cpu {result['cpu']}")
     return result
 
 
@@ -1047,15 +1045,11 @@ def main():
     results["machine"]["redis"] = server.version
     api = start_api(server)
     try:
-        # One job through the API: the template for preloaded jobs, and proof that the submit
-        # script we extracted from the sources is the one the API runs.
-        status, reply = post_json(api.base, "/v2/bench/run", BODY)
-        assert status == 200, reply
+        # One job through the API: the template for preloaded jobs and the script the API runs.
+        sha, reply = submit_script_sha(server, api)
         TEMPLATE = server.client.hgetall(PREFIX + "job:" + reply["id"])
-        source = submit_script_source()
-        sha = hashlib.sha1(source.encode()).hexdigest()
         if not server.client.script_exists(sha)[0]:
-            raise RuntimeError("the submit script read from Sources/ is not the one the API loaded (sha mismatch)")
+            raise RuntimeError(f"the API's submit script {sha} is not in Redis' script cache")
         jobs = Jobs(server, sha, TEMPLATE)
         server.client.flushall()
 

@@ -46,7 +46,7 @@ public struct NotifierConfiguration: Sendable {
         maxRetryAfter: Duration = .seconds(300),
         requestTimeout: Duration = .seconds(30),
         maxConcurrent: Int = 256,
-        maxPerHost: Int = 32,
+        maxPerHost: Int = 64,
         claimIdle: Duration? = nil,
         allowPrivateTargets: Bool = false,
         signingSecret: String? = nil,
@@ -55,7 +55,7 @@ public struct NotifierConfiguration: Sendable {
         deadLetterMaxLength: Int = 100_000,
         breakerThreshold: Int = 20,
         breakerPause: Duration = .seconds(30),
-        retryPollInterval: Duration = .milliseconds(250)
+        retryPollInterval: Duration = .milliseconds(100)
     ) {
         self.consumerName = consumerName
         self.attempts = max(1, attempts)

@@ -18,6 +18,7 @@ public final class NotifierService: Sendable {
     private let trimmer: EventTrimmer
     private let subscriptions: SubscriptionCache
     private let subscriptionStore: SubscriptionStore
+    private let parker: LaneParker
     private let stopping = Mutex(false)
     private let drains = Mutex(0)
 
@@ -33,10 +34,22 @@ public final class NotifierService: Sendable {
             allowPrivateTargets: configuration.allowPrivateTargets)
         self.subscriptionStore = SubscriptionStore(redis: redis, keys: keys)
         self.subscriptions = SubscriptionCache(store: subscriptionStore, logger: logger)
+        self.parker = LaneParker(redis: redis, keys: keys, logger: logger)
         self.trimmer = EventTrimmer(redis: redis, keys: keys, maxAge: configuration.eventsMaxAge, maxLength: configuration.eventsMaxLength)
         self.gate = HostGate(
             maxConcurrent: configuration.maxConcurrent, maxPerHost: configuration.maxPerHost,
-            breakerThreshold: configuration.breakerThreshold, breakerPause: configuration.breakerPause)
+            breakerThreshold: configuration.breakerThreshold, breakerPause: configuration.breakerPause,
+            maxWait: configuration.laneLease / 2, maxWaiting: configuration.maxConcurrent * 2)
+    }
+
+    /// Lanes this notifier works on at once (in flight or waiting for a slot): it reads and
+    /// claims no more than that, so a backlog stays in Redis instead of being taken up only to
+    /// be handed back.
+    private var maxLanes: Int { configuration.maxConcurrent * 4 }
+
+    /// How many more lanes this notifier may take now (at most `limit`).
+    private func freeLanes(limit: Int) -> Int {
+        max(0, min(limit, maxLanes - drains.withLock { $0 }))
     }
 
     private var isStopping: Bool { stopping.withLock { $0 } }
@@ -72,6 +85,7 @@ public final class NotifierService: Sendable {
         while drains.withLock({ $0 }) > 0 && ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))
         }
+        await parker.flush()
         await sender.shutdown()
         logger.info("notifier stopped")
     }
@@ -94,10 +108,16 @@ public final class NotifierService: Sendable {
         defer { connection.close() }
         var failures = 0
         while !Task.isCancelled && !isStopping {
+            // Read in batches: a few lanes freed are not worth a round trip of their own.
+            let count = freeLanes(limit: 256)
+            if count < min(32, maxLanes) {
+                try? await Task.sleep(for: .milliseconds(5))
+                continue
+            }
             do {
                 let reply = try await connection.send(RedisCommand(
                     "XREADGROUP", "GROUP", keys.notifierGroup, configuration.consumerName,
-                    "COUNT", 256, "BLOCK", 1000, "STREAMS", keys.events, ">"), blockingFor: .seconds(1))
+                    "COUNT", count, "BLOCK", 1000, "STREAMS", keys.events, ">"), blockingFor: .seconds(1))
                 failures = 0
                 let entries = Self.entries(reply)
                 if !entries.isEmpty { try await accept(entries) }
@@ -157,11 +177,12 @@ public final class NotifierService: Sendable {
             arguments.append(isJobTransition ? Int(entry.fields["seq"] ?? "") ?? 0 : 0)
         }
         let subscriptions = try await subscriptions.current()
-        for entry in entries {
-            for delivery in DeliveryPlan.deliveries(entryID: entry.id, fields: entry.fields, subscriptions: subscriptions) {
-                arguments.append(delivery.lane)
-                arguments.append(delivery.json)
-            }
+        let deliveries = entries.flatMap { entry in
+            DeliveryPlan.deliveries(entryID: entry.id, fields: entry.fields, subscriptions: subscriptions)
+        }
+        let parks = await gate.room(for: deliveries.map { HostGate.key(for: $0.url) })
+        for (delivery, park) in zip(deliveries, parks) {
+            arguments += [delivery.lane, delivery.json, park?.wholeMilliseconds ?? 0]
         }
         let reply = try await LaneScripts.enqueue.run(on: redis, arguments: arguments)
         startDrains(reply)
@@ -171,12 +192,17 @@ public final class NotifierService: Sendable {
 
     private func retryLoop() async {
         while !Task.isCancelled && !isStopping {
+            await gate.expireWaits()
+            let limit = freeLanes(limit: 256)
             do {
-                let reply = try await LaneScripts.claimDue.run(on: redis, arguments: [
-                    keys.prefix, configuration.laneLease.wholeMilliseconds, 256,
-                ])
-                startDrains(reply)
-                if (reply.array?.count ?? 0) >= 512 { continue }
+                // Only in batches (as reading the stream): a few free lanes can wait a poll.
+                if limit >= min(32, maxLanes) {
+                    let reply = try await LaneScripts.claimDue.run(on: redis, arguments: [
+                        keys.prefix, configuration.laneLease.wholeMilliseconds, limit,
+                    ])
+                    startDrains(reply)
+                    if (reply.array?.count ?? 0) >= 2 * limit { continue }
+                }
             } catch {
                 logger.debug("retry pass failed", metadata: ["error": "\(error)"])
             }
@@ -231,12 +257,11 @@ public final class NotifierService: Sendable {
                 outgoing.url = subscription.url
                 delivery.url = subscription.url
             }
-            // A receiver is a host and port: per-receiver limits and the breaker work on that.
-            let host = URLComponents(string: delivery.url).map { "\($0.host ?? ""):\($0.port ?? ($0.scheme == "https" ? 443 : 80))" } ?? delivery.url
+            let host = HostGate.key(for: delivery.url)
             switch await gate.enter(host) {
             case .later(let wait):
-                current = await advance(lane: lane, delivery: delivery, outcome: .deferred(wait), log: nil)
-                continue
+                await parker.park(lane: lane, delivery: delivery.id, wait: wait)
+                return
             case .go:
                 break
             }
@@ -340,13 +365,11 @@ public final class NotifierService: Sendable {
         case .delivered, .dropped:
             arguments.append(0)
         }
+        // The script adds the wait to Redis' clock, so notifiers' clocks never matter.
+        arguments[7] = due.wholeMilliseconds
         var pause = Duration.milliseconds(100)
         for _ in 0..<50 {
             do {
-                if outcome.name == "retry" || outcome.name == "defer" {
-                    // The due time is Redis' clock plus the wait, so notifiers' clocks never matter.
-                    arguments[7] = try await serverNow() + due.wholeMilliseconds
-                }
                 let reply = try await LaneScripts.advance.run(on: redis, arguments: arguments).array ?? []
                 switch reply.first?.string {
                 case "NEXT": return reply.count > 1 ? reply[1].string.flatMap(WebhookDelivery.decode) : nil
@@ -363,11 +386,6 @@ public final class NotifierService: Sendable {
         }
         // Still unrecorded: the lane's lease runs out and another notifier delivers it again.
         return nil
-    }
-
-    private func serverNow() async throws -> Int {
-        let parts = try await redis.send("TIME").array?.compactMap(\.int) ?? []
-        return parts.count == 2 ? parts[0] * 1000 + parts[1] / 1000 : Int(Date().timeIntervalSince1970 * 1000)
     }
 
     // MARK: Trimming

@@ -22,7 +22,7 @@ struct NotifierOptions: ParsableArguments {
     var concurrency: Int = Int(Self.environment["ORCH_WEBHOOK_CONCURRENCY"] ?? "") ?? 256
 
     @Option(name: .customLong("webhook-per-host"), help: "Requests in flight at once to one host (env ORCH_WEBHOOK_PER_HOST).")
-    var perHost: Int = Int(Self.environment["ORCH_WEBHOOK_PER_HOST"] ?? "") ?? 32
+    var perHost: Int = Int(Self.environment["ORCH_WEBHOOK_PER_HOST"] ?? "") ?? 64
 
     @Option(name: .customLong("signing-secret"), help: "Standard Webhooks secret (whsec_...) to sign deliveries (env ORCH_WEBHOOK_SECRET).")
     var signingSecret: String = Self.environment["ORCH_WEBHOOK_SECRET"] ?? ""

@@ -25,4 +25,41 @@ struct HostGateTests {
         #expect(await waiting.value == .later(.zero))
         #expect(await gate.enter("h:80") == .later(.zero))
     }
+
+    @Test func busyHostGetsRoomForItsSlotsAndAFewWaiting() async {
+        let gate = HostGate(maxConcurrent: 10, maxPerHost: 2, breakerThreshold: 5, breakerPause: .seconds(30))
+        #expect(await gate.enter("h:80") == .go)
+        // One slot free and 2 × 4 places to wait (nothing known of its rate yet): 9 lanes.
+        let room = await gate.room(for: Array(repeating: "h:80", count: 12) + ["other:80"])
+        #expect(room.prefix(9).allSatisfy { $0 == nil })
+        #expect(room[9...11].allSatisfy { ($0 ?? .zero) >= .milliseconds(50) })
+        #expect(room[12] == nil)
+    }
+
+    @Test func fastHostMayKeepMoreWaiting() async throws {
+        let gate = HostGate(maxConcurrent: 10, maxPerHost: 2, breakerThreshold: 5, breakerPause: .seconds(30))
+        #expect(await gate.enter("h:80") == .go)  // one request stays in flight: the host stays known
+        for _ in 0..<200 {
+            #expect(await gate.enter("h:80") == .go)
+            await gate.leave("h:80", failed: false)
+        }
+        try await Task.sleep(for: .milliseconds(150))
+        // 200 finished in well under 2 s: it works off far more than 2 × 4 waiting lanes soon.
+        let room = await gate.room(for: Array(repeating: "h:80", count: 600))
+        #expect(room.filter { $0 == nil }.count > 100)
+    }
+
+    @Test func waiterGoesBackAfterMaxWait() async throws {
+        let gate = HostGate(maxConcurrent: 10, maxPerHost: 1, breakerThreshold: 5, breakerPause: .seconds(30), maxWait: .seconds(10))
+        #expect(await gate.enter("h:80") == .go)
+        let waiting = Task { await gate.enter("h:80") }
+        while await gate.waiting("h:80") == 0 { await Task.yield() }
+        await gate.expireWaits()
+        #expect(await gate.waiting("h:80") == 1)  // not yet
+        await gate.expireWaits(now: .now + .seconds(11))
+        let left = await gate.waiting("h:80")
+        #expect(left == 0)
+        if left != 0 { await gate.close() }  // a failure, not a hang
+        #expect(await waiting.value == .later(.seconds(1)))
+    }
 }

@@ -10,7 +10,7 @@ struct DeadLetterAndSubscriptionStoreTests {
 
     /// Puts `delivery` at the head of its lane, as the notifier would own it.
     func own(_ redis: RedisClient, _ delivery: WebhookDelivery) async throws {
-        _ = try await LaneScripts.enqueue.run(on: redis, arguments: [keys.prefix, keys.notifierGroup, 60_000, 0, delivery.lane, delivery.json])
+        _ = try await LaneScripts.enqueue.run(on: redis, arguments: [keys.prefix, keys.notifierGroup, 60_000, 0, delivery.lane, delivery.json, 0])
     }
 
     func kill(_ redis: RedisClient, _ delivery: WebhookDelivery, deadMax: Int = 100, announce: Bool = true) async throws -> [String] {

@@ -16,13 +16,13 @@ struct LaneScriptTests {
         var arguments: [any RedisArgumentConvertible] = [keys.prefix, keys.notifierGroup, 60_000, entries.count]
         arguments += entries
         for _ in entries { arguments += ["", 0] }
-        for d in deliveries { arguments += [d.lane, d.json] }
+        for d in deliveries { arguments += [d.lane, d.json, 0] }
         return try await LaneScripts.enqueue.run(on: redis, arguments: arguments).array?.compactMap(\.string) ?? []
     }
 
-    func advance(_ redis: RedisClient, _ d: WebhookDelivery, _ outcome: String, due: Int = 0) async throws -> [String] {
+    func advance(_ redis: RedisClient, _ d: WebhookDelivery, _ outcome: String, wait: Int = 0) async throws -> [String] {
         try await LaneScripts.advance.run(on: redis, arguments: [
-            keys.prefix, d.lane, d.id, outcome, d.json, "", d.job, due, 60_000, 1000, "0", 2, "id", d.id,
+            keys.prefix, d.lane, d.id, outcome, d.json, "", d.job, wait, 60_000, 1000, "0", 2, "id", d.id,
         ]).array?.compactMap(\.string) ?? []
     }
 
@@ -39,7 +39,7 @@ struct LaneScriptTests {
             #expect(try await enqueue(redis, entries: [second], [d2]).isEmpty)
             #expect(try await redis.send("XPENDING", keys.events, keys.notifierGroup).array?.first == .integer(0))
             // Retry the first: the lane waits; nothing overtakes it.
-            #expect(try await advance(redis, d1, "retry", due: 1) == ["WAIT"])
+            #expect(try await advance(redis, d1, "retry", wait: 0) == ["WAIT"])
             let due = try await LaneScripts.claimDue.run(on: redis, arguments: [keys.prefix, 60_000, 10]).array?.compactMap(\.string) ?? []
             #expect(due.first == d1.lane && WebhookDelivery.decode(due[1])?.id == d1.id)
             // A stale owner cannot pop what is not its head.
@@ -57,7 +57,7 @@ struct LaneScriptTests {
         var d = WebhookDelivery(url: "http://r/o", job: job, event: event, status: "S\(seq)", body: "{}")
         d.seq = seq
         return try await LaneScripts.enqueue.run(on: redis, arguments: [
-            keys.prefix, keys.notifierGroup, 60_000, 0, d.lane, d.json,
+            keys.prefix, keys.notifierGroup, 60_000, 0, d.lane, d.json, 0,
         ]).array?.compactMap(\.string) ?? []
     }
 
@@ -67,7 +67,7 @@ struct LaneScriptTests {
         d.seq = seq
         _ = try await redis.send("XREADGROUP", "GROUP", keys.notifierGroup, "c", "STREAMS", keys.events, ">")
         return try await LaneScripts.enqueue.run(on: redis, arguments: [
-            keys.prefix, keys.notifierGroup, 60_000, 1, event, job, seq, d.lane, d.json,
+            keys.prefix, keys.notifierGroup, 60_000, 1, event, job, seq, d.lane, d.json, 0,
         ]).array?.compactMap(\.string) ?? []
     }
 
@@ -99,6 +99,29 @@ struct LaneScriptTests {
             try await redis.send("HSET", keys.job("k2"), "id", "k2")
             #expect(try await enqueueTransition(redis, job: "k", seq: 5, event: "\(now)-5").isEmpty)
             #expect(try await enqueueTransition(redis, job: "k2", seq: 5, event: "\(now - 200_000)-5").count == 2)
+        }
+    }
+
+    @Test func busyLanesAreParkedNotTaken() async throws {
+        try await withRedisClient { redis, _ in
+            try await redis.send("XGROUP", "CREATE", keys.events, keys.notifierGroup, "0", "MKSTREAM")
+            let now = try await redis.send("TIME").array?.first?.string.flatMap(Int.init).map { $0 * 1000 } ?? 0
+            // Enqueued with a park time: in the retry set for later, not handed to the caller.
+            let parked = delivery("p", "1-0")
+            #expect(try await LaneScripts.enqueue.run(on: redis, arguments: [
+                keys.prefix, keys.notifierGroup, 60_000, 0, parked.lane, parked.json, 5_000,
+            ]).array?.isEmpty == true)
+            let due = try #require(try await redis.send("ZSCORE", keys.webhookRetries, parked.lane).string.flatMap(Int.init))
+            #expect(due >= now + 4_000 && due <= now + 7_000)
+
+            // An owned lane handed back in a batch: only while its head is still that delivery.
+            let owned = delivery("o", "2-0")
+            #expect(try await enqueue(redis, entries: [], [owned]) == [owned.lane, owned.json])
+            #expect(try await LaneScripts.park.run(on: redis, arguments: [
+                keys.prefix, owned.lane, owned.id, 0, owned.lane, "msg_other", 0, "no-such-lane", "msg_x", 0,
+            ]) == .integer(1))
+            let again = try await LaneScripts.claimDue.run(on: redis, arguments: [keys.prefix, 60_000, 10]).array?.compactMap(\.string) ?? []
+            #expect(again.contains(owned.lane) && !again.contains(parked.lane))
         }
     }
 }

@@ -68,8 +68,10 @@ package enum LaneScripts {
     /// in one step: an entry is acknowledged exactly when its deliveries are safe in Redis.
     ///
     /// ARGV: prefix, group, lease ms, entry count E, then E entry ids, then E (job id, seq)
-    /// pairs ('' and 0 for entries about no job), then (lane id, item JSON) pairs. Returns
-    /// {lane id, item} for each lane the caller now owns (was idle, head ready) and must drain.
+    /// pairs ('' and 0 for entries about no job), then (lane id, item JSON, park ms) triples:
+    /// park > 0 leaves an idle lane due that long from now instead of taking it (its receiver
+    /// is busy). Returns {lane id, item} for each lane the caller now owns (was idle, head
+    /// ready, not parked) and must drain.
     package static let enqueue = RedisScript(name: "webhook-enqueue", source: orderGate + "\n" + #"""
     local P, group, lease, n = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
     local now = now_ms()
@@ -77,13 +79,15 @@ package enum LaneScripts {
     for i = 5 + n, 4 + 3 * n, 2 do
       if ARGV[i] ~= '' then mark_fanned(P, ARGV[i], tonumber(ARGV[i + 1])) end
     end
-    for i = 5 + 3 * n, #ARGV, 2 do
-      local lane, item = ARGV[i], ARGV[i + 1]
+    for i = 5 + 3 * n, #ARGV, 3 do
+      local lane, item, park = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
       local key = P .. 'webhooks:lane:' .. lane
       insert_in_order(key, item)
       if redis.call('ZSCORE', P .. 'webhooks:retry', lane) == false then
         local head = redis.call('LINDEX', key, 0)
-        if ready(P, head, now) then
+        if park > 0 then
+          redis.call('ZADD', P .. 'webhooks:retry', now + park, lane)
+        elseif ready(P, head, now) then
           redis.call('ZADD', P .. 'webhooks:retry', now + lease, lane)
           owned[#owned + 1] = lane
           owned[#owned + 1] = head
@@ -103,8 +107,8 @@ package enum LaneScripts {
     /// Records one attempt on a lane's head delivery and moves the lane on.
     ///
     /// ARGV: prefix, lane id, delivery id, outcome (`delivered` | `retry` | `dead` | `defer` |
-    /// `dropped`), updated item JSON, log entry JSON ('' = none), job id ('' = none), due ms
-    /// (retry/defer), lease ms, dead-letter max count, replay ('1' when the delivery replays a
+    /// `dropped`), updated item JSON, log entry JSON ('' = none), job id ('' = none), wait ms
+    /// (retry/defer: the lane is due that long after now, by Redis' clock), lease ms, dead-letter max count, replay ('1' when the delivery replays a
     /// dead letter), K, then K dead-letter field/value arguments (for `dead`), then the fields
     /// of a `webhook.dead_lettered` event to append to the events stream (none: no event).
     /// A dead letter is the hash `webhooks:dead:<delivery id>` indexed by the sorted set
@@ -113,7 +117,7 @@ package enum LaneScripts {
     /// (the head is not this delivery: another notifier took the lane over).
     package static let advance = RedisScript(name: "webhook-advance", source: orderGate + "\n" + #"""
     local P, lane, id, outcome = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-    local item, log, job, due, lease, dead_max = ARGV[5], ARGV[6], ARGV[7], tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
+    local item, log, job, wait, lease, dead_max = ARGV[5], ARGV[6], ARGV[7], tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
     local replay, k = ARGV[11] == '1', tonumber(ARGV[12])
     local key = P .. 'webhooks:lane:' .. lane
     local head = redis.call('LINDEX', key, 0)
@@ -127,7 +131,7 @@ package enum LaneScripts {
     end
     if outcome == 'retry' or outcome == 'defer' then
       redis.call('LSET', key, 0, item)
-      redis.call('ZADD', P .. 'webhooks:retry', due, lane)
+      redis.call('ZADD', P .. 'webhooks:retry', now + wait, lane)
       return {'WAIT'}
     end
     local dkey = P .. 'webhooks:dead:' .. id
@@ -200,5 +204,27 @@ package enum LaneScripts {
       end
     end
     return taken
+    """#)
+
+    /// Hands lanes back without an attempt (their receiver was busy), in one call for many:
+    /// each lane whose head is still the given delivery becomes due `wait` ms from now.
+    /// ARGV: prefix, then (lane id, delivery id, wait ms) triples. Returns how many were parked
+    /// (a lane another notifier took over meanwhile is left alone).
+    package static let park = RedisScript(name: "webhook-park", source: LuaClock.source + #"""
+    local P = ARGV[1]
+    local now = now_ms()
+    local parked = 0
+    for i = 2, #ARGV, 3 do
+      local lane, id, wait = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
+      local head = redis.call('LINDEX', P .. 'webhooks:lane:' .. lane, 0)
+      if head then
+        local ok, d = pcall(cjson.decode, head)
+        if ok and type(d) == 'table' and d.id == id then
+          redis.call('ZADD', P .. 'webhooks:retry', now + wait, lane)
+          parked = parked + 1
+        end
+      end
+    end
+    return parked
     """#)
 }
