@@ -3,14 +3,24 @@ import Foundation
 /// An OS thread that owns one ``RedisConnection`` and runs the work given to it, in order.
 ///
 /// This is how blocking hiredis calls stay off Swift's cooperative pool: async callers
-/// suspend on a continuation while the work runs here.
+/// suspend on a continuation while the work runs here. Single commands queued while the
+/// thread was busy are sent together (auto-pipelining): one write and one read for all of
+/// them, which is most of what a busy API or notifier sends.
 final class ConnectionThread: @unchecked Sendable {
     // Sendable proof: `pending` and `closed` are only read or written while holding `condition`;
     // the RedisConnection is created on the thread itself and never leaves it.
     private let condition = NSCondition()
-    private var pending: [@Sendable (RedisConnection) -> Void] = []
+    private var pending: [Work] = []
     private var closed = false
     let interruptor = ConnectionInterruptor()
+
+    private enum Work {
+        /// Arbitrary work with the connection (transactions, blocking reads, a sequence that
+        /// must share a connection).
+        case body(@Sendable (RedisConnection) -> Void)
+        /// One command (a script's `EVALSHA` when `script` is set) that may share a pipeline.
+        case command(RedisCommand, script: RedisScript?, resume: @Sendable (Result<RedisValue, any Error>) -> Void)
+    }
 
     init(configuration: RedisConfiguration, name: String) {
         let interruptor = self.interruptor
@@ -24,9 +34,19 @@ final class ConnectionThread: @unchecked Sendable {
     /// Runs `body` on this thread with its connection and returns its result.
     func execute<T: Sendable>(_ body: @escaping @Sendable (RedisConnection) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            let accepted = enqueue { connection in
+            let accepted = enqueue(.body { connection in
                 continuation.resume(with: Result { try body(connection) })
-            }
+            })
+            if !accepted { continuation.resume(throwing: RedisError.closed) }
+        }
+    }
+
+    /// Sends one command, pipelined with any others waiting; error replies throw
+    /// ``RedisError/server(command:message:)``. With `script`, the command is that script's
+    /// `EVALSHA` and a `NOSCRIPT` reply loads the script and runs it again.
+    func send(_ command: RedisCommand, script: RedisScript? = nil) async throws -> RedisValue {
+        try await withCheckedThrowingContinuation { continuation in
+            let accepted = enqueue(.command(command, script: script, resume: { continuation.resume(with: $0) }))
             if !accepted { continuation.resume(throwing: RedisError.closed) }
         }
     }
@@ -39,7 +59,7 @@ final class ConnectionThread: @unchecked Sendable {
         condition.unlock()
     }
 
-    private func enqueue(_ work: @escaping @Sendable (RedisConnection) -> Void) -> Bool {
+    private func enqueue(_ work: Work) -> Bool {
         condition.lock()
         defer { condition.unlock() }
         guard !closed else { return false }
@@ -49,6 +69,7 @@ final class ConnectionThread: @unchecked Sendable {
     }
 
     private func run(_ connection: RedisConnection) {
+        var commands: [(command: RedisCommand, script: RedisScript?, resume: @Sendable (Result<RedisValue, any Error>) -> Void)] = []
         while true {
             condition.lock()
             while pending.isEmpty && !closed { condition.wait() }
@@ -59,8 +80,40 @@ final class ConnectionThread: @unchecked Sendable {
             let batch = pending
             pending.removeAll(keepingCapacity: true)
             condition.unlock()
-            for work in batch { work(connection) }
+            for work in batch {
+                switch work {
+                case .command(let command, let script, let resume):
+                    commands.append((command, script, resume))
+                case .body(let body):
+                    // Keeps the order: commands queued before this work run before it.
+                    Self.sendPipelined(&commands, on: connection)
+                    body(connection)
+                }
+            }
+            Self.sendPipelined(&commands, on: connection)
         }
         connection.close()
+    }
+
+    private static func sendPipelined(
+        _ commands: inout [(command: RedisCommand, script: RedisScript?, resume: @Sendable (Result<RedisValue, any Error>) -> Void)],
+        on connection: RedisConnection
+    ) {
+        guard !commands.isEmpty else { return }
+        defer { commands.removeAll(keepingCapacity: true) }
+        let replies: [RedisValue]
+        do {
+            replies = try connection.pipeline(commands.map(\.command))
+        } catch {
+            for item in commands { item.resume(.failure(error)) }
+            return
+        }
+        for (item, reply) in zip(commands, replies) {
+            item.resume(Result {
+                if let script = item.script { return try script.checked(reply, of: item.command, on: connection) }
+                if case .error(let message) = reply { throw RedisError.server(command: item.command.name, message: message) }
+                return reply
+            })
+        }
     }
 }

@@ -32,9 +32,16 @@ public final class RedisClient: Sendable {
         try await send(RedisCommand(name, arguments))
     }
 
+    /// Sends one command; commands waiting for the same connection go out together in one
+    /// pipeline (one write, one read), each still getting its own reply or error.
     @discardableResult
     public func send(_ command: RedisCommand) async throws -> RedisValue {
-        try await withConnection { try $0.send(command) }
+        try await nextThread().send(command)
+    }
+
+    /// A script's `EVALSHA`, pipelined like ``send(_:)``; see ``RedisScript/run(on:keys:arguments:)``.
+    func send(_ command: RedisCommand, script: RedisScript) async throws -> RedisValue {
+        try await nextThread().send(command, script: script)
     }
 
     /// Sends the commands in one round trip; error replies come back in place.
@@ -50,8 +57,11 @@ public final class RedisClient: Sendable {
     /// Runs `body` on one pooled connection's thread. Use for a short sequence that must share
     /// a connection; never for blocking commands.
     public func withConnection<T: Sendable>(_ body: @escaping @Sendable (RedisConnection) throws -> T) async throws -> T {
-        let index = nextIndex.wrappingAdd(1, ordering: .relaxed).oldValue
-        return try await pool[index % pool.count].execute(body)
+        try await nextThread().execute(body)
+    }
+
+    private func nextThread() -> ConnectionThread {
+        pool[nextIndex.wrappingAdd(1, ordering: .relaxed).oldValue % pool.count]
     }
 
     /// A connection of its own, on a thread of its own, for blocking commands.

@@ -24,14 +24,14 @@ public struct RedisScript: Sendable {
         RedisCommand("EVALSHA", [sha1, keys.count] + keys + arguments)
     }
 
-    /// Runs the script on a pooled connection (one thread hop, even when it has to be loaded).
+    /// Runs the script on a pooled connection (one thread hop, even when it has to be loaded;
+    /// pipelined with other commands waiting for the same connection).
     public func run(
         on client: RedisClient,
         keys: [any RedisArgumentConvertible] = [],
         arguments: [any RedisArgumentConvertible] = []
     ) async throws -> RedisValue {
-        let command = command(keys: keys, arguments: arguments)
-        return try await client.withConnection { try self.run(command, on: $0) }
+        try await client.send(command(keys: keys, arguments: arguments), script: self)
     }
 
     /// Runs the script synchronously on a connection (from inside `withConnection`).
@@ -44,7 +44,13 @@ public struct RedisScript: Sendable {
     }
 
     private func run(_ command: RedisCommand, on connection: RedisConnection) throws -> RedisValue {
-        var reply = try connection.sendAllowingErrorReply(command)
+        try checked(connection.sendAllowingErrorReply(command), of: command, on: connection)
+    }
+
+    /// The script's result from the reply to its `EVALSHA`: on `NOSCRIPT` the script is loaded
+    /// and run again on `connection`; an error reply throws, naming the script.
+    func checked(_ reply: RedisValue, of command: RedisCommand, on connection: RedisConnection) throws -> RedisValue {
+        var reply = reply
         if let message = reply.errorMessage, message.hasPrefix("NOSCRIPT") {
             _ = try connection.send(RedisCommand("SCRIPT", "LOAD", source))
             reply = try connection.sendAllowingErrorReply(command)
