@@ -12,6 +12,10 @@ struct JobIDTests {
             let characters = Array(id)
             #expect(characters[14] == "4" && "89ab".contains(characters[19]))
         }
+        // Every other digit is random: over 1000 ids each position takes many values.
+        for position in 0..<36 where ![8, 13, 14, 18, 19, 23].contains(position) {
+            #expect(Set(ids.map { Array($0)[position] }).count >= 8, "position \(position)")
+        }
     }
 
     @Test func hexMatchesFormatting() {
