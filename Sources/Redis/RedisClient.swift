@@ -18,7 +18,7 @@ public final class RedisClient: Sendable {
         }
     }
 
-    public convenience init(url: String, poolSize: Int = 4) throws {
+    public convenience init(url: String, poolSize: Int = 2) throws {
         var configuration = try RedisConfiguration(url: url)
         configuration.poolSize = poolSize
         self.init(configuration: configuration)

@@ -29,7 +29,7 @@ public struct RedisConfiguration: Sendable, Equatable {
         database: Int = 0,
         connectTimeout: Duration = .seconds(2),
         commandTimeout: Duration = .seconds(5),
-        poolSize: Int = 4,
+        poolSize: Int = 2,
         initialBackoff: Duration = .milliseconds(50),
         maxBackoff: Duration = .seconds(2)
     ) {

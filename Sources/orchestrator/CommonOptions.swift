@@ -13,7 +13,7 @@ struct CommonOptions: ParsableArguments {
     var prefix: String = ProcessInfo.processInfo.environment["ORCH_PREFIX"] ?? "orch:"
 
     @Option(name: .customLong("redis-pool"), help: "Redis connections for ordinary commands (env ORCH_REDIS_POOL).")
-    var redisPool: Int = Int(ProcessInfo.processInfo.environment["ORCH_REDIS_POOL"] ?? "") ?? 4
+    var redisPool: Int = Int(ProcessInfo.processInfo.environment["ORCH_REDIS_POOL"] ?? "") ?? 2
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (env ORCH_LOG_LEVEL).")
     var logLevel: String = ProcessInfo.processInfo.environment["ORCH_LOG_LEVEL"] ?? "info"
