@@ -5,9 +5,9 @@ import Foundation
 ///
 /// A lane whose host is at its limit waits here for a slot while the wait is likely short:
 /// a host may keep as many lanes waiting as it completes in `queueSeconds` (at least
-/// `4 × maxPerHost`, at most `maxWaiting`), so a fast receiver with a backlog is fed from memory, while a slow or
-/// hanging one keeps only a few and the rest go back to Redis (`later`). No lane waits longer
-/// than `maxWait` (the owner's lease must not run out while it waits).
+/// `4 × maxPerHost`, at most `maxWaiting`), so a fast receiver with a backlog is fed from
+/// memory, while a slow or hanging one keeps only a few and the rest go back to Redis
+/// (`later`). No lane waits longer than `maxWait` (the owner's lease must not run out).
 actor HostGate {
     enum Admission: Equatable {
         case go
@@ -16,7 +16,6 @@ actor HostGate {
     }
 
     private struct Waiter {
-        let id: Int
         let deadline: ContinuousClock.Instant
         let continuation: CheckedContinuation<Bool, Never>
     }
@@ -61,7 +60,6 @@ actor HostGate {
     private var hosts: [String: Host] = [:]
     private var inFlight = 0
     private var globalWaiters: [CheckedContinuation<Void, Never>] = []
-    private var nextWaiter = 0
     /// Set at shutdown: nothing more is admitted, waiters are let go at once.
     private var closed = false
 
@@ -106,10 +104,8 @@ actor HostGate {
         if (hosts[host]?.inFlight ?? 0) >= maxPerHost {
             // More lanes than this host works off soon: keep them in Redis, not in memory.
             guard (hosts[host]?.waiters.count ?? 0) < waitingLimit(host) else { return .later(busyWait(host)) }
-            let id = nextWaiter
-            nextWaiter += 1
             let admitted = await withCheckedContinuation { continuation in
-                hosts[host, default: Host()].waiters.append(Waiter(id: id, deadline: .now + maxWait, continuation: continuation))
+                hosts[host, default: Host()].waiters.append(Waiter(deadline: .now + maxWait, continuation: continuation))
             }
             if closed { return .later(.zero) }
             if !admitted { return .later(.seconds(1)) }
@@ -131,9 +127,9 @@ actor HostGate {
         return .go
     }
 
-    /// Lanes a host may keep waiting: what it completes in `queueSeconds` at its recent rate, at least
-    /// `4 × maxPerHost`, at most `maxWaiting` (so one busy host never takes up all the lanes a
-    /// notifier works on, and the others' events are still read at once).
+    /// Lanes a host may keep waiting: what it completes in `queueSeconds` at its recent rate,
+    /// at least `4 × maxPerHost`, at most `maxWaiting` (so one busy host never takes up all the
+    /// lanes a notifier works on, and the others' events are still read at once).
     private func waitingLimit(_ host: String) -> Int {
         guard let state = hosts[host] else { return maxPerHost * 4 }
         let recent = Int(state.rate(at: .now) * queueSeconds)

@@ -18,8 +18,15 @@ final class ConnectionThread: @unchecked Sendable {
         /// Arbitrary work with the connection (transactions, blocking reads, a sequence that
         /// must share a connection).
         case body(@Sendable (RedisConnection) -> Void)
-        /// One command (a script's `EVALSHA` when `script` is set) that may share a pipeline.
-        case command(RedisCommand, script: RedisScript?, resume: @Sendable (Result<RedisValue, any Error>) -> Void)
+        /// One command that may share a pipeline.
+        case command(PipelinedCommand)
+    }
+
+    /// A command waiting for its reply: a script's `EVALSHA` when `script` is set.
+    private struct PipelinedCommand {
+        let command: RedisCommand
+        let script: RedisScript?
+        let resume: @Sendable (Result<RedisValue, any Error>) -> Void
     }
 
     init(configuration: RedisConfiguration, name: String) {
@@ -46,7 +53,7 @@ final class ConnectionThread: @unchecked Sendable {
     /// `EVALSHA` and a `NOSCRIPT` reply loads the script and runs it again.
     func send(_ command: RedisCommand, script: RedisScript? = nil) async throws -> RedisValue {
         try await withCheckedThrowingContinuation { continuation in
-            let accepted = enqueue(.command(command, script: script, resume: { continuation.resume(with: $0) }))
+            let accepted = enqueue(.command(PipelinedCommand(command: command, script: script, resume: { continuation.resume(with: $0) })))
             if !accepted { continuation.resume(throwing: RedisError.closed) }
         }
     }
@@ -69,7 +76,7 @@ final class ConnectionThread: @unchecked Sendable {
     }
 
     private func run(_ connection: RedisConnection) {
-        var commands: [(command: RedisCommand, script: RedisScript?, resume: @Sendable (Result<RedisValue, any Error>) -> Void)] = []
+        var commands: [PipelinedCommand] = []
         while true {
             condition.lock()
             while pending.isEmpty && !closed { condition.wait() }
@@ -82,8 +89,8 @@ final class ConnectionThread: @unchecked Sendable {
             condition.unlock()
             for work in batch {
                 switch work {
-                case .command(let command, let script, let resume):
-                    commands.append((command, script, resume))
+                case .command(let command):
+                    commands.append(command)
                 case .body(let body):
                     // Keeps the order: commands queued before this work run before it.
                     Self.sendPipelined(&commands, on: connection)
@@ -95,10 +102,7 @@ final class ConnectionThread: @unchecked Sendable {
         connection.close()
     }
 
-    private static func sendPipelined(
-        _ commands: inout [(command: RedisCommand, script: RedisScript?, resume: @Sendable (Result<RedisValue, any Error>) -> Void)],
-        on connection: RedisConnection
-    ) {
+    private static func sendPipelined(_ commands: inout [PipelinedCommand], on connection: RedisConnection) {
         guard !commands.isEmpty else { return }
         defer { commands.removeAll(keepingCapacity: true) }
         let replies: [RedisValue]

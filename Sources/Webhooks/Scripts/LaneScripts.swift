@@ -108,8 +108,8 @@ package enum LaneScripts {
     ///
     /// ARGV: prefix, lane id, delivery id, outcome (`delivered` | `retry` | `dead` | `defer` |
     /// `dropped`), updated item JSON, log entry JSON ('' = none), job id ('' = none), wait ms
-    /// (retry/defer: the lane is due that long after now, by Redis' clock), lease ms, dead-letter max count, replay ('1' when the delivery replays a
-    /// dead letter), K, then K dead-letter field/value arguments (for `dead`), then the fields
+    /// (retry/defer: the lane is due that long after now, by Redis' clock), lease ms,
+    /// dead-letter max count, replay ('1' when the delivery replays a dead letter), K, then K dead-letter field/value arguments (for `dead`), then the fields
     /// of a `webhook.dead_lettered` event to append to the events stream (none: no event).
     /// A dead letter is the hash `webhooks:dead:<delivery id>` indexed by the sorted set
     /// `webhooks:dead`; dying again after a replay adds the new attempts to the same one.
