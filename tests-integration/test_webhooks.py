@@ -108,6 +108,18 @@ def test_three_failures_dead_letter_and_job_unaffected(cluster, receiver):
     assert cluster.status(job_id)["status"] == "COMPLETED"
 
 
+def test_refused_connection_is_a_failed_attempt_at_once(cluster):
+    from conftest import free_port
+    cluster.start_api()
+    cluster.start_notifier(*FAST)
+    job_id = cluster.run({}, endpoint="nobody", webhook=f"http://127.0.0.1:{free_port()}/refused")
+    # Each attempt fails as soon as the connection is refused (no retrying of the connect for
+    # the whole connect timeout), and the delivery's own policy spaces the attempts.
+    log = wait_for(lambda: (lambda l: l if len(l) == 3 else None)(deliveries_log(cluster, job_id)), timeout=10, what="3 attempts")
+    assert all(entry["error"] == "connection refused" and entry["latencyMs"] < 1000 for entry in log), log
+    wait_for(lambda: cluster.redis.cli("ZCARD", "orch:webhooks:dead") == "1", timeout=5, what="a dead letter")
+
+
 def test_gone_stops_retrying(cluster, receiver):
     cluster.start_api()
     cluster.start_notifier(*FAST)

@@ -86,7 +86,7 @@ struct WebhookRoutes: Sendable {
         let webhook = OutgoingWebhook(
             url: url, body: template.render(notice), id: "msg_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased(),
             secret: secret, eventType: type.rawValue)
-        let sender = WebhookSender(requestTimeout: configuration.webhookTestTimeout, maxPerHost: 1, allowPrivateTargets: configuration.allowPrivateWebhooks, retryConnects: false)
+        let sender = WebhookSender(requestTimeout: configuration.webhookTestTimeout, maxPerHost: 1, allowPrivateTargets: configuration.allowPrivateWebhooks)
         let outcome = await sender.send(webhook)
         await sender.shutdown()
         let message: String

@@ -41,15 +41,16 @@ package final class WebhookSender: Sendable {
     private let allowPrivateTargets: Bool
     private let timeout: Duration
 
-    package init(requestTimeout: Duration, maxPerHost: Int, allowPrivateTargets: Bool, retryConnects: Bool = true) {
+    package init(requestTimeout: Duration, maxPerHost: Int, allowPrivateTargets: Bool) {
         var http = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
             timeout: .init(connect: .seconds(10), read: .milliseconds(Int64(requestTimeout.wholeMilliseconds)))
         )
         http.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: maxPerHost)
-        // The pool retries failed connects until the connect timeout (AHC's advice, as connects
-        // fail now and then at scale); a person waiting on the test button wants the answer now.
-        http.connectionPool.retryConnectionEstablishment = retryConnects
+        // A failed connect is a failed attempt, retried by the delivery's own policy (in Redis,
+        // without holding a slot): AHC's own retries would hold a refused attempt for the whole
+        // connect timeout (10 s), and a person waiting on the test button wants the answer now.
+        http.connectionPool.retryConnectionEstablishment = false
         self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: http)
         self.allowPrivateTargets = allowPrivateTargets
         self.timeout = requestTimeout
