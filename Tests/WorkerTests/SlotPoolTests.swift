@@ -1,0 +1,30 @@
+import Testing
+@testable import Worker
+
+@Suite("Handler slots")
+struct SlotPoolTests {
+    @Test func aFreedSlotGoesToTheLoopThatWaitedLongest() async {
+        let pool = SlotPool(size: 1)
+        let shutdown = ShutdownSignal()
+        #expect(await pool.acquire(unless: shutdown))
+        let waiter = Task { await pool.acquire(unless: shutdown) }
+        while await pool.waiting == 0 { await Task.yield() }
+        // The loop that gives its slot back asks again at once: the slot is already the waiter's.
+        await pool.release()
+        #expect(await pool.acquireAvailable(upTo: 1) == 0)
+        #expect(await waiter.value)
+    }
+
+    @Test func shutdownWakesWaitersWithoutASlot() async {
+        let pool = SlotPool(size: 1)
+        let shutdown = ShutdownSignal()
+        #expect(await pool.acquire(unless: shutdown))
+        let waiter = Task { await pool.acquire(unless: shutdown) }
+        while await pool.waiting == 0 { await Task.yield() }
+        shutdown.fire()
+        await pool.wakeAll()
+        #expect(await waiter.value == false)
+        await pool.release()
+        #expect(await pool.acquireAvailable(upTo: 2) == 1)
+    }
+}
