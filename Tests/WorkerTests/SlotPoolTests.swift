@@ -3,12 +3,18 @@ import Testing
 
 @Suite("Handler slots")
 struct SlotPoolTests {
-    @Test func aFreedSlotGoesToTheLoopThatWaitedLongest() async {
+    /// A pool of one slot, taken, and a second claim loop waiting for it.
+    func takenPoolWithAWaiter() async -> (SlotPool, ShutdownSignal, Task<Bool, Never>) {
         let pool = SlotPool(size: 1)
         let shutdown = ShutdownSignal()
         #expect(await pool.acquire(unless: shutdown))
         let waiter = Task { await pool.acquire(unless: shutdown) }
         while await pool.waiting == 0 { await Task.yield() }
+        return (pool, shutdown, waiter)
+    }
+
+    @Test func aFreedSlotGoesToTheLoopThatWaitedLongest() async {
+        let (pool, _, waiter) = await takenPoolWithAWaiter()
         // The loop that gives its slot back asks again at once: the slot is already the waiter's.
         await pool.release()
         #expect(await pool.acquireAvailable(upTo: 1) == 0)
@@ -16,11 +22,7 @@ struct SlotPoolTests {
     }
 
     @Test func shutdownWakesWaitersWithoutASlot() async {
-        let pool = SlotPool(size: 1)
-        let shutdown = ShutdownSignal()
-        #expect(await pool.acquire(unless: shutdown))
-        let waiter = Task { await pool.acquire(unless: shutdown) }
-        while await pool.waiting == 0 { await Task.yield() }
+        let (pool, shutdown, waiter) = await takenPoolWithAWaiter()
         shutdown.fire()
         await pool.wakeAll()
         #expect(await waiter.value == false)
