@@ -916,6 +916,13 @@ def build_rows(r):
         rows.append((section, measure, value, baseline, "" if rat is None else f"{rat:.2f}×" if rat >= 0.1 else f"{rat:.3f}×",
                      target, "" if met is None else ("yes" if met else "NO")))
 
+    def add_cpu(section, unit, cpu, count, processes):
+        """CPU per unit of work (µs) of each process, and how many cores each kept busy."""
+        labels = {name: label for name, label in processes}
+        add(section, f"CPU per {unit}: " + " / ".join(labels.values()),
+            " / ".join(str(round(cpu[name]["cpu_s"] * 1e6 / max(count, 1))) for name in labels) + " µs",
+            "cores busy " + " / ".join(str(cpu[name]["cores"]) for name in labels))
+
     red = r.get("redis")
     if red:
         add("1 Redis limit", "EVALSHA submit script (64 clients)", f"{fmt(red['evalsha_submit']['ops_per_s'])}/s")
@@ -927,10 +934,7 @@ def build_rows(r):
         add("2 Submit", f"POST /run, wrk {CONNECTIONS} conns {SUBMIT_SECONDS}s", f"{fmt(s['jobs_per_s'])} jobs/s",
             f"EVALSHA {fmt(limit)}/s", ratio(s["jobs_per_s"], limit), "≥ 20,000/s", s["jobs_per_s"] >= 20000)
         add("2 Submit", "latency p50 / p99 (wrk)", f"{s['p50_ms']:.2f} / {s['p99_ms']:.2f} ms")
-        per = lambda name: round(s["cpu"][name]["cpu_s"] * 1e6 / max(s["jobs_in_redis"], 1))
-        add("2 Submit", "CPU per job: api / redis / wrk",
-            f"{per('api')} / {per('redis')} / {per('wrk')} µs",
-            f"cores busy {s['cpu']['api']['cores']} / {s['cpu']['redis']['cores']} / {s['cpu']['wrk']['cores']}")
+        add_cpu("2 Submit", "job", s["cpu"], s["jobs_in_redis"], [("api", "api"), ("redis", "redis"), ("wrk", "wrk")])
     d = r.get("dispatch")
     if d:
         redis_limit = round(1e6 / d["redis_cpu_us_per_job"]) if d.get("redis_cpu_us_per_job") else None
@@ -950,10 +954,8 @@ def build_rows(r):
         add("3 Dispatch", "Redis commands per lifecycle (incl. in scripts)",
             f"{round(d['redis_commands_per_job'] + (s['redis_commands_per_job'] if s else 0), 1)}")
         add("3 Dispatch", "Redis memory per queued job (100-byte input)", f"{fmt(d.get('memory_per_queued_job_bytes'))} B")
-        per = lambda name: round(d["cpu"][name]["cpu_s"] * 1e6 / max(d["completed"], 1))
-        add("3 Dispatch", "CPU per job: manager / handlers / redis",
-            f"{per('worker-1')} / {per('handlers')} / {per('redis')} µs",
-            f"cores busy {d['cpu']['worker-1']['cores']} / {d['cpu']['handlers']['cores']} / {d['cpu']['redis']['cores']}")
+        add_cpu("3 Dispatch", "job", d["cpu"], d["completed"],
+                [("worker-1", "manager"), ("handlers", "handlers"), ("redis", "redis")])
     lat = r.get("latency")
     if lat:
         add("3 Dispatch", f"submit→IN_PROGRESS at {fmt(lat['rate_sent'])} jobs/s p50 / p99",
@@ -968,10 +970,8 @@ def build_rows(r):
             rr = ratio(dd["deliveries_per_s"], h["deliveries_per_s"])
             add("4 Webhooks", "healthy deliveries/s with 10% to a dead receiver", f"{fmt(dd['deliveries_per_s'])}/s",
                 f"{fmt(h['deliveries_per_s'])}/s alone", rr, "≥ 0.90×", (rr or 0) >= 0.9)
-        per = lambda name: round(h["cpu"][name]["cpu_s"] * 1e6 / max(h["healthy_logged"], 1))
-        add("4 Webhooks", "CPU per delivery: notifier / redis / nginx",
-            f"{per('notifier')} / {per('redis')} / {per('nginx')} µs",
-            f"cores busy {h['cpu']['notifier']['cores']} / {h['cpu']['redis']['cores']} / {h['cpu']['nginx']['cores']}")
+        add_cpu("4 Webhooks", "delivery", h["cpu"], h["healthy_logged"],
+                [("notifier", "notifier"), ("redis", "redis"), ("nginx", "nginx")])
         add("4 Webhooks", "EVALSHA per delivery with a backlog", f"{h['evalsha_per_delivery']}", "1.0 = no lane deferred")
     a = r.get("audit")
     if a:
