@@ -37,16 +37,17 @@ public final class RedisServerProcess: Sendable {
         executable: String?
     ) throws -> RedisServerProcess {
         let executable = try executable ?? findExecutable("redis-server")
-        let ownsDirectory = directory == nil
-        let directory = try directory ?? makeTemporaryDirectory()
         var lastError: (any Error)?
         for _ in 0..<(port == nil ? 5 : 1) {
+            // A failed attempt's server removes the directory it owns when it goes away, so each
+            // attempt gets a directory of its own (sharing one made every retry after a lost
+            // port race fail with "No such file or directory").
             let server = RedisServerProcess(
                 port: try port ?? freeTCPPort(),
-                directory: directory,
+                directory: try directory ?? makeTemporaryDirectory(),
                 executable: executable,
                 extraArguments: extraArguments,
-                ownsDirectory: ownsDirectory
+                ownsDirectory: directory == nil
             )
             do {
                 try server.launch()
