@@ -3,6 +3,7 @@ import PackageDescription
 
 // Dependencies point downwards only: orchestrator → roles (API, Worker, Notifier)
 // → Webhooks (API, Notifier) → OrchestratorCore → Redis → CHiredis. Roles never import each other.
+// EmbeddedRedis (a redis-server child process, for `dev` and tests) sits beside Redis.
 let package = Package(
     name: "Orchestrator",
     platforms: [.macOS(.v15)],
@@ -30,7 +31,6 @@ let package = Package(
             name: "Redis",
             dependencies: [
                 "CHiredis",
-                "ChildProcess",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
@@ -58,6 +58,7 @@ let package = Package(
                 "OrchestratorCore",
                 "ChildProcess",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // Webhook pieces both the notifier and the API use: deliveries and their lanes,
@@ -78,17 +79,14 @@ let package = Package(
             dependencies: [
                 "OrchestratorCore",
                 "Webhooks",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(
             name: "orchestrator",
             dependencies: [
-                "API", "Worker", "Notifier", "Webhooks", "OrchestratorCore", "Redis",
+                "API", "Worker", "Notifier", "Webhooks", "OrchestratorCore", "Redis", "EmbeddedRedis",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -98,13 +96,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // Starts throwaway redis-server processes for tests; never linked into the binary.
-        .target(name: "RedisTestSupport", dependencies: ["Redis"]),
+        // A redis-server child process this process owns: `orchestrator dev` and the tests.
+        .target(name: "EmbeddedRedis", dependencies: ["Redis", "ChildProcess"]),
+        // Throwaway redis-servers for tests; never linked into the binary.
+        .target(name: "RedisTestSupport", dependencies: ["Redis", "EmbeddedRedis"]),
         .testTarget(name: "RedisTests", dependencies: ["Redis", "RedisTestSupport"]),
         .testTarget(name: "OrchestratorCoreTests", dependencies: ["OrchestratorCore", "RedisTestSupport"]),
         .testTarget(name: "NotifierTests", dependencies: ["Notifier", "Webhooks", "RedisTestSupport"]),
         .testTarget(name: "WebhooksTests", dependencies: ["Webhooks", "RedisTestSupport"]),
-        .testTarget(name: "WorkerTests", dependencies: ["Worker", "RedisTestSupport"]),
+        .testTarget(name: "WorkerTests", dependencies: ["Worker", "RedisTestSupport", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
         .testTarget(name: "APITests", dependencies: ["API", "RedisTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")]),
     ]
 )

@@ -29,11 +29,11 @@ any of:
   - a job whose handler ran to the end more than once, unless every extra run was on a worker
     manager that was killed while the job was in its hands (counted: "killed after the handler
     finished" or "orphaned handler finished after the kill");
-  - a transition (an entry of orch:events) whose webhook never arrived, a received webhook-id
+  - a transition (an entry of the events stream) whose webhook never arrived, a received webhook-id
     that matches no transition, duplicates whose bodies differ, or a job whose webhooks first
     arrived out of transition order;
   - a process that exited without being killed, a non-zero exit on the final SIGTERM, or
-    "Fatal error" in a log; leftovers in orch:leases, webhook lanes, or pending stream entries.
+    "Fatal error" in a log; leftovers in running sets, webhook lanes, or pending stream entries.
 It prints a summary table (jobs, kills, restarts, lost, duplicates, recovery times).
 """
 import argparse
@@ -136,7 +136,7 @@ FAILURE_KINDS = [
     (r"matches no transition", "a webhook-id that matches no transition"),
     (r"arrived with bodies", "duplicates with different bodies"),
     (r"ran to completion", "a job ran to completion twice without a kill to explain it"),
-    (r"missing from Redis|not terminal|expected (COMPLETED|FAILED)|transitions in orch:events are|API says",
+    (r"missing from Redis|not terminal|expected (COMPLETED|FAILED)|transitions in the events stream are|API says",
      "an accepted job lost, stuck or in the wrong state"),
     (r"exited on its own|after SIGTERM|Fatal error|Segmentation|Stack dump", "a process crashed or did not stop cleanly"),
     (r"refused while Redis was up", "the API refused a job while Redis was up"),
@@ -144,9 +144,28 @@ FAILURE_KINDS = [
 ]
 
 
+EP = "orch:{default}:"  # every chaos job is on the endpoint `default`: its keys share this base
+
+
 def is_transition(fields):
-    """A job transition in orch:events (not a `type worker.lost` or other notice entry)."""
-    return "job" in fields and "to" in fields and "payload" in fields
+    """A job transition in the endpoint's events (not a `type webhook.dead_lettered` or other notice)."""
+    return "job" in fields and "to" in fields and "type" not in fields
+
+
+def expected_body(fields, job):
+    """The webhook body of a transition, as RunPod shapes it: from the event's own fields and, for a
+    terminal state, the job's output and error (stored once, in the job hash)."""
+    to = fields.get("to")
+    body = {"id": fields["job"], "status": to}
+    terminal = to in TERMINAL
+    if (terminal or to == "IN_PROGRESS") and fields.get("delayTime") is not None:
+        body["delayTime"] = int(fields["delayTime"])
+    if terminal:
+        body["executionTime"] = int(fields.get("executionTime") or 0)
+        body["output"] = json.loads(job["output"]) if job.get("output") else None
+        if job.get("error"):
+            body["error"] = job["error"]
+    return body
 
 
 def pairs(flat):
@@ -417,8 +436,8 @@ class Chaos:
         try:
             r = self.redis.client()
             try:
-                ids = r.command("ZRANGE", "orch:leases", 0, -1) or []
-                workers = r.pipeline([("HMGET", f"orch:job:{i}", "worker", "status") for i in ids])
+                ids = r.command("SMEMBERS", f"{EP}running:{wid}") or []
+                workers = r.pipeline([("HMGET", f"{EP}job:{i}", "worker", "status") for i in ids])
             finally:
                 r.close()
             return [i for i, w in zip(ids, workers) if isinstance(w, list) and w[0] == wid and w[1] == "IN_PROGRESS"]
@@ -559,7 +578,7 @@ class Chaos:
     def read_events(self, r):
         events, cursor = [], "-"
         while True:
-            batch = r.command("XRANGE", "orch:events", cursor, "+", "COUNT", 2000) or []
+            batch = r.command("XRANGE", f"{EP}events", cursor, "+", "COUNT", 2000) or []
             if cursor != "-" and batch and batch[0][0] == cursor:
                 batch = batch[1:]
             if not batch:
@@ -577,7 +596,7 @@ class Chaos:
         return out
 
     def expected_webhooks(self, events):
-        """webhook-id -> (job, entry id, status, payload, url), as the notifier derives it."""
+        """webhook-id -> (job, entry id, status, event fields, url), as the notifier derives it."""
         expected = {}
         for entry_id, fields in events:
             if not is_transition(fields):
@@ -586,7 +605,7 @@ class Chaos:
                 url = fields.get(key)
                 if url:
                     wid = "msg_" + hashlib.sha256(f"{entry_id}|{url}".encode()).hexdigest()[:32]
-                    expected[wid] = (fields["job"], entry_id, fields.get("to"), fields.get("payload"), url)
+                    expected[wid] = (fields["job"], entry_id, fields.get("to"), fields, url)
         return expected
 
     def settle(self):
@@ -598,7 +617,7 @@ class Chaos:
             try:
                 r = self.redis.client()
                 try:
-                    statuses = r.pipeline([("HGET", f"orch:job:{i}", "status") for i in ids])
+                    statuses = r.pipeline([("HGET", f"{EP}job:{i}", "status") for i in ids])
                     events = self.read_events(r)
                 finally:
                     r.close()
@@ -623,28 +642,23 @@ class Chaos:
         r = self.redis.client()
         try:
             ids = {n: a["id"] for n, a in self.accepted.items()}
-            hashes = r.pipeline([("HGETALL", f"orch:job:{i}") for i in ids.values()])
+            hashes = r.pipeline([("HGETALL", f"{EP}job:{i}") for i in ids.values()])
             jobs = {n: pairs(h) for n, h in zip(ids, hashes)}
             events = self.read_events(r)
+            running_sets = r.command("KEYS", f"{EP}running:*") or []
             leftovers = {
-                "orch:leases": r.command("ZCARD", "orch:leases"),
-                "orch:webhooks:retry": r.command("ZCARD", "orch:webhooks:retry"),
-                "orch:webhooks:lane:*": len(r.command("KEYS", "orch:webhooks:lane:*") or []),
-                "orch:queue:default": r.command("LLEN", "orch:queue:default"),
+                f"{EP}running:*": sum(r.command("SCARD", key) for key in running_sets),
+                f"{EP}webhooks:due": r.command("ZCARD", f"{EP}webhooks:due"),
+                f"{EP}webhooks:lane:*": len(r.command("KEYS", f"{EP}webhooks:lane:*") or []),
+                f"{EP}queue": r.command("LLEN", f"{EP}queue"),
+                f"{EP}webhooks:dead": r.command("ZCARD", f"{EP}webhooks:dead"),
             }
-            # Dead letters: a stream in older versions, a sorted set of ids + one hash each in newer.
-            kind = r.command("TYPE", "orch:webhooks:dead")
-            if kind == "stream":
-                leftovers["orch:webhooks:dead"] = r.command("XLEN", "orch:webhooks:dead")
-                dead = r.command("XRANGE", "orch:webhooks:dead", "-", "+", "COUNT", 5) or []
-            elif kind == "zset":
-                leftovers["orch:webhooks:dead"] = r.command("ZCARD", "orch:webhooks:dead")
-                dead = [pairs(r.command("HGETALL", f"orch:webhooks:dead:{i}"))
-                        for i in r.command("ZRANGE", "orch:webhooks:dead", 0, 4) or []]
-            else:
-                leftovers["orch:webhooks:dead"], dead = 0, []
-            groups = r.command("XINFO", "GROUPS", "orch:events")
-            pending = sum(pairs(g).get("pending", 0) for g in groups or [])
+            dead = [pairs(r.command("HGETALL", f"{EP}webhooks:dead:{i}"))
+                    for i in r.command("ZRANGE", f"{EP}webhooks:dead", 0, 4) or []]
+            pending = 0
+            for stream in (f"{EP}events", "orch:{@global}:events"):
+                groups = r.command("XINFO", "GROUPS", stream) if r.command("EXISTS", stream) else []
+                pending += sum(pairs(g).get("pending", 0) for g in groups or [])
             persistence = r.command("INFO", "persistence")
         finally:
             r.close()
@@ -744,7 +758,7 @@ class Chaos:
                     problem = f"COMPLETED with someone else's output: {job.get('output')}"
             history = [f.get("to") for _, f in per_job_events.get(a["id"], [])]
             if not problem and (not history or history[0] != "IN_QUEUE" or history[-1] != status):
-                problem = f"its transitions in orch:events are {history}, its status {status}"
+                problem = f"its transitions in the events stream are {history}, its status {status}"
             api = final["api_status"].get(n, {})
             if not problem and job and api.get("status") != status:
                 problem = f"API says {api} but Redis says {status}"
@@ -814,7 +828,8 @@ class Chaos:
         known_jobs = set(by_id)
         self.webhooks = {"expected": 0, "received": len(deliveries), "duplicates": 0, "late_duplicates": 0,
                          "unexpected": 0, "missing": 0}
-        for wid, (job_id, entry_id, status, payload, url) in expected.items():
+        job_of = {a["id"]: final["jobs"].get(n, {}) for n, a in self.accepted.items()}
+        for wid, (job_id, entry_id, status, fields, url) in expected.items():
             if job_id not in known_jobs:
                 continue
             self.webhooks["expected"] += 1
@@ -826,12 +841,13 @@ class Chaos:
                     self.window_anomalies.append((n, job_id, f"{status} webhook never arrived"))
                 else:
                     self.fail(f"webhook {wid} ({status} of job {job_id}, event {entry_id}, to {url}) never arrived; "
-                              f"orch:job:{job_id}:deliveries and the notifier logs tell why")
+                              f"{EP}job:{job_id}:deliveries and the notifier logs tell why")
                 continue
             self.webhooks["duplicates"] += len(got) - 1
             bodies = {d["body"] for d in got}
-            if bodies != {payload}:
-                self.fail(f"webhook {wid} ({status} of job {job_id}) arrived with bodies {bodies}, event payload {payload!r}")
+            want = expected_body(fields, job_of.get(job_id, {}))
+            if len(bodies) != 1 or json.loads(next(iter(bodies))) != want:
+                self.fail(f"webhook {wid} ({status} of job {job_id}) arrived with bodies {bodies}, expected {want!r}")
         for wid, got in received.items():
             if wid not in expected:
                 job_id = (json.loads(got[0]["body"]) or {}).get("id")
@@ -839,7 +855,7 @@ class Chaos:
                     continue  # a job whose /run answer never came (refused or ambiguous): not counted
                 self.webhooks["unexpected"] += 1
                 n = by_id[job_id]
-                what = f"webhook id {wid} for job {job_id} ({got[0]['body'][:80]}) matches no transition in orch:events"
+                what = f"webhook id {wid} for job {job_id} ({got[0]['body'][:80]}) matches no transition in the events stream"
                 if touched_in_window(n):
                     self.window_anomalies.append((n, job_id, what))
                 else:
@@ -866,7 +882,7 @@ class Chaos:
                 self.out_of_order += 1
                 arrival = [to for _, to, _ in sorted(firsts)]
                 self.fail(f"job {job_id}: webhooks first arrived as {arrival} (receiver arrival numbers "
-                          f"{[(to, s) for s, to, _ in firsts]}), transitions in orch:events were "
+                          f"{[(to, s) for s, to, _ in firsts]}), transitions in the events stream were "
                           f"{[(f.get('to'), e) for e, f in entries]}")
             # A duplicate of an earlier transition arriving after a later one's first arrival:
             # allowed (receivers drop it by webhook-id), counted.
@@ -875,13 +891,13 @@ class Chaos:
 
         # 4. Nothing left behind.
         left = final["leftovers"]
-        for key in ("orch:leases", "orch:webhooks:retry", "orch:webhooks:lane:*", "orch:queue:default"):
+        for key in (f"{EP}running:*", f"{EP}webhooks:due", f"{EP}webhooks:lane:*", f"{EP}queue"):
             if left[key]:
                 self.fail(f"{key} not empty at the end: {left[key]}")
         if final["pending"]:
-            self.fail(f"{final['pending']} orch:events entries still pending in the notifiers' group")
-        if left["orch:webhooks:dead"]:
-            self.notes.append(f"{left['orch:webhooks:dead']} dead letters (first: {final['dead'][:1]})")
+            self.fail(f"{final['pending']} events entries still pending in the notifiers' group")
+        if left[f"{EP}webhooks:dead"]:
+            self.notes.append(f"{left[f'{EP}webhooks:dead']} dead letters (first: {final['dead'][:1]})")
         if not final["aof"]:
             self.fail("redis was not running with AOF")
 

@@ -58,6 +58,14 @@ class RedisServer:
     def cli(self, *args):
         return redis_cli(self.port, *args)
 
+    def keys(self, pattern):
+        return [k for k in self.cli("--scan", "--pattern", pattern).split("\n") if k]
+
+    def total(self, pattern, command="ZCARD"):
+        """The sum of `command` (ZCARD, LLEN, ...) over every key matching `pattern`: keys are
+        per endpoint (`orch:{<endpoint>}:...`), so counts across endpoints add up."""
+        return sum(int(self.cli(command, key) or 0) for key in self.keys(pattern))
+
     def stop(self):
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()

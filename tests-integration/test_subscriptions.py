@@ -46,7 +46,7 @@ def test_subscription_crud_and_validation(cluster):
     assert updated.json()["events"] == ["job.*"] and updated.json()["active"] is False
     assert updated.json()["url"] == created["url"] and updated.json()["secret"] == created["secret"]
     # Readable with redis-cli.
-    assert cluster.redis.cli("HGET", f"orch:subscription:{created['id']}", "events") == "job.*"
+    assert cluster.redis.cli("HGET", f"orch:{{@global}}:subscription:{created['id']}", "events") == "job.*"
 
     bad = [
         ({"url": "ftp://x/y", "events": ["*"]}, "'url' must be an absolute http"),
@@ -66,7 +66,7 @@ def test_subscription_crud_and_validation(cluster):
         assert response.status_code == 400 and message in response.json()["error"], (body, response.text)
     assert api(cluster, "POST", "/api/webhooks", data="{not json").status_code == 400
     assert api(cluster, "PUT", f"/api/webhooks/{own['id']}", json={"events": ["nope"]}).status_code == 400
-    assert cluster.redis.cli("SCARD", "orch:subscriptions") == "2"
+    assert cluster.redis.cli("SCARD", "orch:{@global}:subscriptions") == "2"
 
     assert api(cluster, "DELETE", f"/api/webhooks/{created['id']}").json() == {"id": created["id"], "deleted": True}
     assert api(cluster, "GET", f"/api/webhooks/{created['id']}").status_code == 404
@@ -209,7 +209,7 @@ def test_dead_letter_replay_resolve_ignore(cluster, receiver):
     assert notice["data"]["job"] == job and notice["data"]["event"] == "job.completed"
     # The failing notice subscriber's own dead letter exists, and made no notice of its own.
     assert len(receiver.received("/ok/notices")) == 1
-    assert cluster.redis.cli("ZCARD", "orch:webhooks:dead") == "2"
+    assert cluster.redis.total("orch:{*}:webhooks:dead") == 2
 
     inspected = api(cluster, "GET", f"/api/dead-letters/{letter['id']}").json()
     assert [a["attempt"] for a in inspected["attempts"]] == [1, 2]

@@ -25,7 +25,8 @@ def verify_standard_webhooks(request, secret=SECRET):
 
 
 def deliveries_log(cluster, job_id):
-    return [json.loads(line) for line in cluster.redis.cli("LRANGE", f"orch:job:{job_id}:deliveries", "0", "-1").split("\n") if line]
+    response = requests.get(f"{cluster.base}/api/jobs/{job_id}/deliveries", timeout=10)
+    return response.json()["deliveries"] if response.status_code == 200 else []
 
 
 def test_every_transition_arrives_in_order_signed(cluster, receiver):
@@ -79,7 +80,7 @@ def test_failing_twice_then_ok_gets_exactly_three_attempts_a_delay_apart(cluster
     log = wait_for(lambda: (lambda l: l if len(l) == 3 else None)(deliveries_log(cluster, job_id)), what="the delivery log")
     assert [entry["statusCode"] for entry in log] == [500, 500, 200]
     assert [entry["attempt"] for entry in log] == [1, 2, 3]
-    assert cluster.redis.cli("ZCARD", "orch:webhooks:dead") == "0"
+    assert cluster.redis.total("orch:{*}:webhooks:dead") == 0
     assert cluster.status(job_id, "nobody")["status"] == "IN_QUEUE"
 
 
@@ -98,13 +99,13 @@ def test_three_failures_dead_letter_and_job_unaffected(cluster, receiver):
     cluster.start_notifier(*FAST)
     job_id = cluster.run({}, webhook=receiver.url("/status/500/dead"))
     assert cluster.wait_status(job_id, "COMPLETED")
-    wait_for(lambda: cluster.redis.cli("ZCARD", "orch:webhooks:dead") == "3", timeout=20, what="3 dead letters")
+    wait_for(lambda: cluster.redis.total("orch:{*}:webhooks:dead") == 3, timeout=20, what="3 dead letters")
     assert len(receiver.received("/status/500/dead")) == 9
-    ids = cluster.redis.cli("ZRANGE", "orch:webhooks:dead", "0", "-1").split("\n")
-    attempts = [json.loads(cluster.redis.cli("HGET", f"orch:webhooks:dead:{i}", "attempts")) for i in ids]
+    ids = cluster.redis.cli("ZRANGE", "orch:{default}:webhooks:dead", "0", "-1").split("\n")
+    attempts = [json.loads(cluster.redis.cli("HGET", f"orch:{{default}}:webhooks:dead:{i}", "attempts")) for i in ids]
     assert len(attempts) == 3
     assert all(len(a) == 3 and [x["statusCode"] for x in a] == [500, 500, 500] for a in attempts)
-    assert {cluster.redis.cli("HGET", f"orch:webhooks:dead:{i}", "state") for i in ids} == {"pending"}
+    assert {cluster.redis.cli("HGET", f"orch:{{default}}:webhooks:dead:{i}", "state") for i in ids} == {"pending"}
     assert cluster.status(job_id)["status"] == "COMPLETED"
 
 
@@ -117,14 +118,14 @@ def test_refused_connection_is_a_failed_attempt_at_once(cluster):
     # the whole connect timeout), and the delivery's own policy spaces the attempts.
     log = wait_for(lambda: (lambda l: l if len(l) == 3 else None)(deliveries_log(cluster, job_id)), timeout=10, what="3 attempts")
     assert all(entry["error"] == "connection refused" and entry["latencyMs"] < 1000 for entry in log), log
-    wait_for(lambda: cluster.redis.cli("ZCARD", "orch:webhooks:dead") == "1", timeout=5, what="a dead letter")
+    wait_for(lambda: cluster.redis.total("orch:{*}:webhooks:dead") == 1, timeout=5, what="a dead letter")
 
 
 def test_gone_stops_retrying(cluster, receiver):
     cluster.start_api()
     cluster.start_notifier(*FAST)
     cluster.run({}, endpoint="nobody", webhook=receiver.url("/status/410/gone"))
-    wait_for(lambda: cluster.redis.cli("ZCARD", "orch:webhooks:dead") == "1", timeout=10, what="a dead letter")
+    wait_for(lambda: cluster.redis.total("orch:{*}:webhooks:dead") == 1, timeout=10, what="a dead letter")
     time.sleep(1.5)
     assert len(receiver.received("/status/410/gone")) == 1
 
@@ -170,11 +171,11 @@ def test_killed_notifier_work_is_finished_by_another(cluster, receiver):
         ok = {r["json"]["id"] for r in receiver.received("/flaky/1/k") if receiver.seen[(r["path"], r["headers"]["webhook-id"])] >= 2}
         return set(ids) <= ok
     wait_for(all_delivered, timeout=30, what="every job's webhook to be delivered")
-    assert cluster.redis.cli("ZCARD", "orch:webhooks:dead") == "0", cluster.redis.cli("ZRANGE", "orch:webhooks:dead", "0", "-1")
+    assert cluster.redis.total("orch:{*}:webhooks:dead") == 0, cluster.redis.keys("orch:{*}:webhooks:dead")
     # The receiver records a request before its answer reaches the notifier, which then takes
     # the lane out of the retry set; and a lane whose delivery went out just before the kill
     # is delivered again (same webhook-id) once its lease (2 x timeout) ends. Wait for both.
-    wait_for(lambda: cluster.redis.cli("ZCARD", "orch:webhooks:retry") == "0", timeout=15,
+    wait_for(lambda: cluster.redis.total("orch:{*}:webhooks:due") == 0, timeout=15,
              what="every lane to leave the retry set")
 
 
@@ -182,7 +183,7 @@ def test_private_targets_are_refused_by_default(cluster, receiver):
     cluster.start_api()
     cluster.start_notifier("--webhook-delay", "0.2", "--webhook-timeout", "2")
     job_id = cluster.run({}, endpoint="nobody", webhook=receiver.url("/ok/ssrf"))
-    wait_for(lambda: cluster.redis.cli("ZCARD", "orch:webhooks:dead") == "1", timeout=10, what="a dead letter")
+    wait_for(lambda: cluster.redis.total("orch:{*}:webhooks:dead") == 1, timeout=10, what="a dead letter")
     assert receiver.received("/ok/ssrf") == []
     log = wait_for(lambda: (lambda l: l if len(l) == 3 else None)(deliveries_log(cluster, job_id)), what="the delivery log")
     assert all("private, loopback or link-local" in entry["error"] for entry in log)

@@ -11,11 +11,13 @@ import Webhooks
 public struct APIServer: Sendable {
     public let configuration: APIConfiguration
     private let store: JobStore
+    private let redis: RedisClient
     private let subscriber: RedisSubscriber
     private let logger: Logger
 
-    public init(configuration: APIConfiguration, store: JobStore, subscriber: RedisSubscriber, logger: Logger) {
+    public init(configuration: APIConfiguration, redis: RedisClient, store: JobStore, subscriber: RedisSubscriber, logger: Logger) {
         self.configuration = configuration
+        self.redis = redis
         self.store = store
         self.subscriber = subscriber
         self.logger = logger
@@ -30,11 +32,12 @@ public struct APIServer: Sendable {
         let routes = JobRoutes(store: store, subscriber: subscriber, configuration: configuration, logger: logger)
         routes.register(on: router, prefix: "/v2/:endpoint", fixedEndpoint: nil)
         routes.register(on: router, prefix: "", fixedEndpoint: "default")
-        let subscriptions = SubscriptionStore(redis: store.redis, keys: store.keys)
+        let subscriptions = SubscriptionStore(redis: redis, keys: store.keys)
         WebhookRoutes(subscriptions: subscriptions, configuration: configuration, logger: logger).register(on: router)
         DeadLetterRoutes(
-            deadLetters: DeadLetterStore(redis: store.redis, keys: store.keys), subscriptions: subscriptions,
-            redis: store.redis, keys: store.keys, configuration: configuration, logger: logger
+            deadLetters: DeadLetterStore(redis: redis, keys: store.keys), subscriptions: subscriptions,
+            deliveryLog: DeliveryLogStore(redis: redis, keys: store.keys), directory: store.directory,
+            configuration: configuration, logger: logger
         ).register(on: router)
         return router
     }

@@ -9,8 +9,8 @@ import Webhooks
 struct DeadLetterRoutes: Sendable {
     let deadLetters: DeadLetterStore
     let subscriptions: SubscriptionStore
-    let redis: RedisClient
-    let keys: KeySpace
+    let deliveryLog: DeliveryLogStore
+    let directory: EndpointDirectory
     let configuration: APIConfiguration
     let logger: Logger
 
@@ -60,19 +60,25 @@ struct DeadLetterRoutes: Sendable {
                 return JSONResponse.make(letter.json(includeBody: false))
             }
         }
-        router.get("/api/jobs/:id/deliveries") { _, context in
+        router.get("/api/jobs/:id/deliveries") { request, context in
             let id = context.parameters.get("id") ?? ""
-            guard !id.isEmpty, id.count <= 200 else { throw APIError(.notFound, "no job \(id)") }
-            let (exists, entries) = try await storage { () async throws -> (Bool, [String]) in
-                let replies = try await redis.pipeline([
-                    RedisCommand("EXISTS", keys.job(id)), RedisCommand("LRANGE", keys.jobDeliveries(id), 0, -1),
-                ])
-                return (replies[0].int == 1, replies[1].array?.compactMap(\.string) ?? [])
+            // RunPod's URLs carry the endpoint; this one may (`?endpoint=`), else every endpoint is asked.
+            let endpoints: [String]
+            if let endpoint = request.uri.queryParameters.get("endpoint") {
+                guard EndpointName.isValid(endpoint) else { throw APIError(.badRequest, "invalid endpoint name '\(endpoint)'") }
+                endpoints = [endpoint]
+            } else {
+                endpoints = try await storage { try await directory.all() }
             }
-            guard exists || !entries.isEmpty else { throw APIError(.notFound, "no job \(id) (unknown id, or it expired)") }
-            return JSONResponse.make(JSONText.object([
-                ("id", .string(id)), ("deliveries", .raw(JSONText.array(entries.map { .raw($0) }))),
-            ]))
+            for endpoint in endpoints {
+                if let entries = try await storage({ try await deliveryLog.attempts(endpoint: endpoint, job: id) }) {
+                    return JSONResponse.make(JSONText.object([
+                        ("id", .string(id)), ("endpoint", .string(endpoint)),
+                        ("deliveries", .raw(JSONText.array(entries.map { .raw($0) }))),
+                    ]))
+                }
+            }
+            throw APIError(.notFound, "no job \(id) (unknown id, or it expired)")
         }
     }
 

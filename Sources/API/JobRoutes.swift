@@ -58,7 +58,8 @@ struct JobRoutes: Sendable {
     private func run(request: Request, endpoint: String, wait: Duration?) async throws -> Response {
         let run = try RunRequest(body: try await readBody(request, limit: configuration.maxBodyBytes))
         let id = JobID.make()
-        let job = JobSubmission(id: id, endpoint: endpoint, input: run.input, webhook: run.webhook, webhookv2: run.webhookv2, policy: run.policy)
+        let job = JobSubmission(id: id, endpoint: endpoint, input: run.input, webhook: run.webhook, webhookv2: run.webhookv2,
+                                policy: run.policy, waitsForEnd: wait != nil)
 
         guard let wait else {
             try await storage { try await store.submit(job) }
@@ -66,19 +67,19 @@ struct JobRoutes: Sendable {
             return JSONResponse.make(JSONText.object([("id", .string(id)), ("status", .string(JobStatus.inQueue.rawValue))]))
         }
         // Subscribe before submitting, so the terminal transition cannot slip past unseen.
-        let subscription = try await storage { try await subscriber.subscribe(store.keys.doneChannel(id)) }
+        let subscription = try await storage { try await subscriber.subscribe(store.keys.endpoint(endpoint).doneChannel(id)) }
         defer { subscription.cancel() }
         try await storage { try await store.submit(job) }
         logger.info("job queued (runsync)", metadata: ["job": "\(id)", "endpoint": "\(endpoint)"])
-        let record = try await waitForEnd(id: id, subscription: subscription, wait: wait)
+        let record = try await waitForEnd(endpoint: endpoint, id: id, subscription: subscription, wait: wait)
         return JSONResponse.make(record?.statusBody ?? JSONText.object([("id", .string(id)), ("status", .string("IN_QUEUE"))]))
     }
 
     /// Waits for the job's terminal state: woken by its done channel, and re-reading the hash
     /// every few seconds in case a message was lost (Pub/Sub drops messages across reconnects).
-    private func waitForEnd(id: String, subscription: RedisSubscription, wait: Duration) async throws -> JobRecord? {
+    private func waitForEnd(endpoint: String, id: String, subscription: RedisSubscription, wait: Duration) async throws -> JobRecord? {
         let store = self.store
-        if let record = try await storage({ try await store.record(id) }), record.status?.isTerminal != false {
+        if let record = try await storage({ try await store.record(endpoint: endpoint, id: id) }), record.status?.isTerminal != false {
             return record
         }
         let deadline = ContinuousClock.now + wait
@@ -91,13 +92,13 @@ struct JobRoutes: Sendable {
                 while ContinuousClock.now < deadline {
                     try? await Task.sleep(for: min(deadline - ContinuousClock.now, .seconds(5)))
                     if Task.isCancelled { return }
-                    if (try? await store.record(id))?.status?.isTerminal == true { return }
+                    if (try? await store.record(endpoint: endpoint, id: id))?.status?.isTerminal == true { return }
                 }
             }
             await group.next()
             group.cancelAll()
         }
-        return try await storage { try await store.record(id) }
+        return try await storage { try await store.record(endpoint: endpoint, id: id) }
     }
 
     private func runsyncWait(_ request: Request) throws -> Duration {
@@ -115,7 +116,7 @@ struct JobRoutes: Sendable {
 
     private func cancel(endpoint: String, id: String) async throws -> Response {
         _ = try await existing(endpoint: endpoint, id: id)
-        let result = try await storage { try await store.cancel(id) }
+        let result = try await storage { try await store.cancel(endpoint: endpoint, id: id) }
         switch result {
         case .applied(let from):
             logger.info("job cancelled", metadata: ["job": "\(id)", "from": "\(from.rawValue)"])
@@ -134,7 +135,7 @@ struct JobRoutes: Sendable {
 
     private func retry(endpoint: String, id: String) async throws -> Response {
         _ = try await existing(endpoint: endpoint, id: id)
-        switch try await storage({ try await store.retry(id) }) {
+        switch try await storage({ try await store.retry(endpoint: endpoint, id: id) }) {
         case .applied(let from):
             logger.info("job retried", metadata: ["job": "\(id)", "from": "\(from.rawValue)"])
             return JSONResponse.make(JSONText.object([("id", .string(id)), ("status", .string(JobStatus.inQueue.rawValue))]))
@@ -146,12 +147,12 @@ struct JobRoutes: Sendable {
     }
 
     private func stream(endpoint: String, id: String) async throws -> Response {
-        let (record, chunks) = try await storage { try await store.takeStream(id) }
-        guard let record, record.endpoint == endpoint else { throw notFound(id) }
+        let (record, chunks) = try await storage { try await store.takeStream(endpoint: endpoint, id: id) }
+        guard let record else { throw notFound(id) }
         let items = chunks.map { JSONText.Value.raw(JSONText.object([("output", .raw($0))])) }
         return JSONResponse.make(JSONText.object([
             ("id", .string(id)),
-            ("status", .string(record.status?.rawValue ?? "")),
+            ("status", .string(record[.status] ?? "")),
             ("stream", .raw(JSONText.array(items))),
         ]))
     }
@@ -159,8 +160,7 @@ struct JobRoutes: Sendable {
     // MARK: Helpers
 
     private func existing(endpoint: String, id: String) async throws -> JobRecord {
-        guard !id.isEmpty, id.count <= 200 else { throw notFound(id) }
-        guard let record = try await storage({ try await store.record(id) }), record.endpoint == endpoint else {
+        guard let record = try await storage({ try await store.record(endpoint: endpoint, id: id) }) else {
             throw notFound(id)
         }
         return record

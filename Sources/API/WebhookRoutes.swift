@@ -82,7 +82,8 @@ struct WebhookRoutes: Sendable {
         }
         let payload = members["payload"].map(\.text) ?? TestRequest.samplePayload
         let now = ISOTime.nowMilliseconds
-        let notice = EventNotice(type: type, entryID: "\(now)-0", at: now, fields: ["job": "test", "endpoint": "test"], data: payload)
+        let notice = EventNotice(type: type, entryID: "\(now)-0", at: now, endpoint: "test",
+                                 job: type.isJobEvent ? EventNotice.jobBody(fromData: payload) : nil, other: payload)
         let webhook = OutgoingWebhook(
             url: url, body: template.render(notice), id: "msg_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased(),
             secret: secret, eventType: type.rawValue)

@@ -1,14 +1,15 @@
 import Logging
 import OrchestratorCore
 import Redis
+import Synchronization
 import Webhooks
 
-/// Lanes handed back to Redis without an attempt because their receiver was busy, written in
-/// batches: one script call for every lane turned away within a few milliseconds, instead of
-/// one round trip each. A lane whose parking never gets written stays owned until its lease
-/// ends and is then taken again (later, never lost).
-actor LaneParker {
-    private struct Parked {
+/// Lanes handed back to Redis without an attempt because their receiver was busy: parks of one
+/// scope made while another park call is out go in one script call (``GroupCommit``). A lane
+/// whose parking never gets written stays owned until its lease ends and is then taken again
+/// (later, never lost).
+final class LaneParker: Sendable {
+    struct Park: Sendable {
         let lane: String
         let delivery: String
         let wait: Duration
@@ -17,8 +18,7 @@ actor LaneParker {
     private let redis: RedisClient
     private let keys: KeySpace
     private let logger: Logger
-    private var pending: [Parked] = []
-    private var flushing = false
+    private let batches = Mutex<[WebhookScope: GroupCommit<Park, Void>]>([:])
 
     init(redis: RedisClient, keys: KeySpace, logger: Logger) {
         self.redis = redis
@@ -26,34 +26,28 @@ actor LaneParker {
         self.logger = logger
     }
 
-    /// Makes `lane` due again after `wait`, if its head is still `delivery` by then.
-    func park(lane: String, delivery: String, wait: Duration) {
-        pending.append(Parked(lane: lane, delivery: delivery, wait: wait))
-        guard !flushing else { return }
-        flushing = true
-        Task {
-            // Lanes turned away together (a burst for one receiver) go in one call.
-            try? await Task.sleep(for: .milliseconds(2))
-            await flush()
-        }
-    }
-
-    /// Writes what is pending (also at shutdown, so parked lanes do not wait for their lease).
-    func flush() async {
-        flushing = true
-        defer { flushing = false }
-        while !pending.isEmpty {
-            let batch = pending
-            pending.removeAll()
-            var arguments: [any RedisArgumentConvertible] = [keys.prefix]
-            for parked in batch { arguments += [parked.lane, parked.delivery, parked.wait.wholeMilliseconds] }
-            do {
-                _ = try await LaneScripts.park.run(on: redis, arguments: arguments)
-            } catch {
-                logger.warning("cannot hand busy lanes back yet; they are taken again when their lease ends", metadata: [
-                    "lanes": "\(batch.count)", "error": "\(error)",
-                ])
+    /// Makes the lane due again after `wait`, if its head is still `delivery` by then.
+    func park(_ head: LaneHead, wait: Duration) async {
+        let scope = head.scope
+        let batch = batches.withLock { batches in
+            if let batch = batches[scope] { return batch }
+            let webhooks = keys.webhooks(scope)
+            let redis = self.redis
+            let batch = GroupCommit<Park, Void> { parks in
+                var arguments: [any RedisArgumentConvertible] = []
+                for park in parks { arguments += [park.lane, park.delivery, park.wait.wholeMilliseconds] }
+                _ = try await LaneScripts.park.run(on: redis, keys: [webhooks.base, webhooks.due], arguments: arguments)
+                return Array(repeating: (), count: parks.count)
             }
+            batches[scope] = batch
+            return batch
+        }
+        do {
+            try await batch.run(Park(lane: head.lane, delivery: head.delivery.id, wait: wait))
+        } catch {
+            logger.warning("cannot hand a busy lane back yet; it is taken again when its lease ends", metadata: [
+                "lane": "\(head.lane)", "error": "\(error)",
+            ])
         }
     }
 }

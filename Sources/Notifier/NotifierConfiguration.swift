@@ -35,8 +35,11 @@ public struct NotifierConfiguration: Sendable {
     /// Consecutive failures after which a host is paused (circuit breaker), and for how long.
     public var breakerThreshold: Int
     public var breakerPause: Duration
-    /// How often due retries are looked for.
-    public var retryPollInterval: Duration
+    /// How long a job's delivery log lives when the job itself has no expiry yet (queued or
+    /// running): the API's retention.
+    public var deliveryLogTTL: Duration
+    /// Longest a scope's due lanes go unlooked-at (lanes other notifiers scheduled, or left).
+    public var dueScanInterval: Duration
 
     public init(
         consumerName: String = NotifierConfiguration.makeConsumerName(),
@@ -55,7 +58,8 @@ public struct NotifierConfiguration: Sendable {
         deadLetterMaxLength: Int = 100_000,
         breakerThreshold: Int = 20,
         breakerPause: Duration = .seconds(30),
-        retryPollInterval: Duration = .milliseconds(100)
+        deliveryLogTTL: Duration = .seconds(3600),
+        dueScanInterval: Duration = .seconds(1)
     ) {
         self.consumerName = consumerName
         self.attempts = max(1, attempts)
@@ -73,7 +77,8 @@ public struct NotifierConfiguration: Sendable {
         self.deadLetterMaxLength = deadLetterMaxLength
         self.breakerThreshold = breakerThreshold
         self.breakerPause = breakerPause
-        self.retryPollInterval = retryPollInterval
+        self.deliveryLogTTL = deliveryLogTTL
+        self.dueScanInterval = dueScanInterval
     }
 
     public static func makeConsumerName() -> String {

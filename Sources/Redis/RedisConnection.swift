@@ -21,6 +21,11 @@ public final class RedisConnection {
         self.interruptor = interruptor
     }
 
+    /// A connection used on its own (not from a pool's thread), e.g. to probe a server.
+    public convenience init(configuration: RedisConfiguration) {
+        self.init(configuration: configuration, interruptor: ConnectionInterruptor())
+    }
+
     deinit { drop() }
 
     /// True while a connection is open (it may still turn out to be broken on the next command).

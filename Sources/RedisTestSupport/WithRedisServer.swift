@@ -1,3 +1,4 @@
+@_exported import EmbeddedRedis
 import Redis
 
 /// Runs `body` with a throwaway `redis-server` on a free port and a temporary directory,

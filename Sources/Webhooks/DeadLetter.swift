@@ -9,6 +9,8 @@ public struct DeadLetter: Sendable {
     }
 
     public var id: String
+    /// Where it is kept: with its job's endpoint, or globally for events about no job.
+    public var scope: WebhookScope
     public var state: State
     public var stateReason: String
     /// ms since the epoch.
@@ -28,9 +30,10 @@ public struct DeadLetter: Sendable {
     public var deadAt: Int
     public var replays: Int
 
-    init?(hash: [String: String]) {
+    init?(hash: [String: String], scope: WebhookScope) {
         guard let id = hash["id"], let url = hash["url"] else { return nil }
         self.id = id
+        self.scope = scope
         self.state = hash["state"].flatMap(State.init(rawValue:)) ?? .pending
         self.stateReason = hash["stateReason"] ?? ""
         self.stateAt = Int(hash["stateAt"] ?? "") ?? 0
@@ -49,35 +52,27 @@ public struct DeadLetter: Sendable {
     }
 
     /// The hash fields the notifier writes when a delivery dies (state fields are the script's).
-    package static func fields(of delivery: WebhookDelivery, reason: String) -> [(String, String)] {
+    package static func fields(of delivery: WebhookDelivery, body: String, reason: String) -> [(String, String)] {
         [
             ("id", delivery.id), ("url", delivery.url), ("job", delivery.job),
             ("subscription", delivery.subscription ?? ""), ("type", delivery.type ?? ""),
-            ("event", delivery.event), ("status", delivery.status), ("body", delivery.body),
-            ("attempts", "[" + delivery.results.map(\.json).joined(separator: ",") + "]"), ("reason", reason),
+            ("event", delivery.event), ("status", delivery.status), ("body", body),
+            ("attempts", delivery.results), ("reason", reason),
         ]
     }
 
     /// The delivery made again: same `webhook-id`, body and target, no attempts yet.
-    var replayDelivery: WebhookDelivery {
-        var delivery: WebhookDelivery
-        if let subscription {
-            delivery = WebhookDelivery(subscription: subscription, url: url, job: job, event: event, status: status, body: body, type: type ?? "")
-        } else {
-            delivery = WebhookDelivery(url: url, job: job, event: event, status: status, body: body, type: type)
-        }
-        delivery.id = id
-        delivery.replay = true
-        return delivery
-    }
+    var replayDelivery: WebhookDelivery { WebhookDelivery(replaying: self) }
 
+    /// Attempts in ``attempts`` (each result is an object; objects hold no nested ones).
     public var attemptCount: Int {
-        ((try? JSONSerialization.jsonObject(with: Data(attempts.utf8))) as? [Any])?.count ?? 0
+        attempts.utf8.reduce(0) { $0 + ($1 == UInt8(ascii: "{") ? 1 : 0) }
     }
 
     public func json(includeBody: Bool) -> String {
         JSONText.object([
             ("id", .string(id)), ("state", .string(state.rawValue)),
+            ("endpoint", { if case .endpoint(let name) = scope { return .string(name) } else { return nil } }()),
             ("stateReason", stateReason.isEmpty ? nil : .string(stateReason)),
             ("stateAt", stateAt > 0 ? .string(ISOTime.string(milliseconds: stateAt)) : nil),
             ("url", .string(url)), ("job", job.isEmpty ? nil : .string(job)),

@@ -1,62 +1,67 @@
-import Foundation
 import OrchestratorCore
 
-/// One event from the stream, as subscriptions see it: its type, when it happened, and its
-/// data (for job events, the RunPod webhook payload of the transition).
+/// One event as a subscription's template sees it: its type, when it happened, and its data
+/// (for job events, RunPod's webhook body of the transition).
 public struct EventNotice: Sendable {
     public var type: EventType
     /// The events stream entry id.
     public var entryID: String
     /// ms since the epoch.
     public var at: Int
-    public var fields: [String: String]
-    /// JSON text.
-    public var data: String
+    /// The endpoint of the job it is about, if any.
+    public var endpoint: String?
+    /// For job events: the body, from which `data` is rendered.
+    public var job: RunPodBody?
+    /// The data as given (JSON): for events about no job, and the test button's payload.
+    public var other: String?
 
-    public init?(entryID: String, fields: [String: String]) {
-        guard let type = EventType(entry: fields) else { return nil }
-        self.type = type
-        self.entryID = entryID
-        self.fields = fields
-        self.at = Int(fields["at"] ?? "") ?? Self.milliseconds(ofEntry: entryID)
-        switch type {
-        case .workerLost:
-            let endpoints = (fields["endpoint"] ?? "").split(separator: ",").map { JSONText.Value.string(String($0)) }
-            data = JSONText.object([
-                ("worker", .string(fields["worker"] ?? "")), ("endpoints", .raw(JSONText.array(endpoints))),
-            ])
-        case .webhookDeadLettered:
-            data = JSONText.object([
-                ("deadLetterId", .string(fields["deadLetter"] ?? "")),
-                ("job", fields["job"].map { .string($0) }),
-                ("url", .string(fields["url"] ?? "")),
-                ("event", fields["event"].map { .string($0) }),
-                ("subscription", fields["subscription"].map { .string($0) }),
-                ("reason", .string(fields["reason"] ?? "")),
-                ("attempts", .int(Int(fields["attempts"] ?? "") ?? 0)),
-            ])
-        default:
-            data = fields["payload"] ?? "{}"
-        }
-    }
-
-    /// A notice made up by hand (the test button).
-    public init(type: EventType, entryID: String, at: Int, fields: [String: String] = [:], data: String) {
+    public init(type: EventType, entryID: String, at: Int, endpoint: String?, job: RunPodBody?, other: String? = nil) {
         self.type = type
         self.entryID = entryID
         self.at = at
-        self.fields = fields
-        self.data = data
+        self.endpoint = endpoint
+        self.job = job
+        self.other = other
     }
 
-    /// The job the event is about ('' when none).
-    public var job: String { fields["job"] ?? "" }
+    /// The `data` member: RunPod's webhook body for job events, unless given as it is.
+    public var data: String {
+        other ?? job?.json(for: .webhook) ?? "{}"
+    }
+
+    /// A job body read back from given data (the test button's payload), for the templates
+    /// that describe a job (Slack's line).
+    public static func jobBody(fromData data: String) -> RunPodBody? {
+        guard let members = try? JSONScanner.topLevelMembers(Array(data.utf8)) else { return nil }
+        func text(_ name: String) -> String? {
+            guard let member = members[name], member.kind == .string else { return nil }
+            return try? JSONScanner.decodeString(Array(member.text.utf8))
+        }
+        func int(_ name: String) -> Int? { members[name].flatMap { $0.kind == .number ? Int($0.text) : nil } }
+        guard let id = text("id") else { return nil }
+        return RunPodBody(id: id, status: text("status") ?? "", delayTime: int("delayTime"), executionTime: int("executionTime"),
+                          output: members["output"].flatMap { $0.kind == .null ? nil : $0.text }, error: text("error"))
+    }
 
     /// The stable id of the event (the same for every subscription).
     public var eventID: String { "evt_" + entryID.replacingOccurrences(of: "-", with: "_") }
 
-    /// Stream entry ids start with the ms time they were added.
-    public static func milliseconds(ofEntry id: String) -> Int {
-        Int(id.split(separator: "-").first ?? "") ?? 0
+    /// The data of an event about no job, as deliveries carry it.
+    public static func data(of event: StreamEvent) -> String? {
+        switch event {
+        case .workerLost(let worker, let endpoints):
+            return JSONText.object([
+                ("worker", .string(worker)), ("endpoints", .raw(JSONText.array(endpoints.map { .string($0) }))),
+            ])
+        case .deadLettered(let notice):
+            return JSONText.object([
+                ("deadLetterId", .string(notice.deadLetter)), ("job", notice.job.map { .string($0) }),
+                ("url", .string(notice.url)), ("event", notice.event.map { .string($0) }),
+                ("subscription", notice.subscription.map { .string($0) }), ("reason", .string(notice.reason)),
+                ("attempts", .int(notice.attempts)),
+            ])
+        case .transition, .progress, .unknown:
+            return nil
+        }
     }
 }

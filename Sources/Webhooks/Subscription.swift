@@ -52,16 +52,16 @@ public struct Subscription: Sendable, Equatable {
         return "whsec_" + Data(bytes).base64EncodedString()
     }
 
-    /// True when this subscription wants an event of `type` from the stream entry `fields`.
-    /// The endpoint filter applies to job events and to `worker.lost` (the endpoints the lost
-    /// manager served); dead-letter notices pass it.
-    public func wants(_ type: EventType, fields: [String: String]) -> Bool {
+    /// True when this subscription wants `event` (of `type`) from the stream of `endpoint`
+    /// (nil: the global stream). The endpoint filter applies to job events and to
+    /// `worker.lost` (the endpoints the lost worker served); dead-letter notices pass it.
+    public func wants(_ event: StreamEvent, type: EventType, endpoint eventEndpoint: String?) -> Bool {
         guard active, events.contains(where: type.matches) else { return false }
         guard let endpoint else { return true }
-        switch type {
-        case .workerLost: return (fields["endpoint"] ?? "").split(separator: ",").contains { $0 == endpoint }
-        case .webhookDeadLettered: return true
-        default: return fields["endpoint"] == endpoint
+        switch event {
+        case .workerLost(_, let endpoints): return endpoints.contains(endpoint)
+        case .deadLettered: return true
+        default: return eventEndpoint == endpoint
         }
     }
 

@@ -26,29 +26,41 @@ public enum WebhookTemplate: String, CaseIterable, Sendable {
 
     /// One readable line (Slack mrkdwn) about the event.
     static func summary(_ notice: EventNotice) -> String {
-        let data = (try? JSONSerialization.jsonObject(with: Data(notice.data.utf8))) as? [String: Any] ?? [:]
-        let job = (data["id"] as? String) ?? notice.job
-        let endpoint = notice.fields["endpoint"].map { " on `\($0)`" } ?? ""
-        func seconds(_ key: String) -> String {
-            guard let ms = (data[key] as? NSNumber)?.doubleValue else { return "?" }
-            return ms < 1000 ? "\(Int(ms)) ms" : String(format: "%.1f s", ms / 1000)
+        let body = notice.job
+        let job = body?.id ?? ""
+        let endpoint = notice.endpoint.map { " on `\($0)`" } ?? ""
+        func seconds(_ ms: Int?) -> String {
+            guard let ms else { return "?" }
+            return ms < 1000 ? "\(ms) ms" : String(format: "%.1f s", Double(ms) / 1000)
         }
-        let error = (data["error"] as? String).map { ": \($0)" } ?? ""
+        let error = body?.error.map { ": \($0)" } ?? ""
+        let other = notice.other.flatMap { try? JSONScanner.topLevelMembers(Array($0.utf8)) } ?? [:]
+        func text(_ name: String) -> String? {
+            guard let member = other[name], member.kind == .string else { return nil }
+            return try? JSONScanner.decodeString(Array(member.text.utf8))
+        }
         switch notice.type {
         case .jobQueued: return "Job `\(job)`\(endpoint) queued"
-        case .jobStarted: return "Job `\(job)`\(endpoint) started after \(seconds("delayTime")) in the queue"
-        case .jobCompleted: return ":white_check_mark: Job `\(job)`\(endpoint) COMPLETED in \(seconds("executionTime"))"
-        case .jobFailed: return ":x: Job `\(job)`\(endpoint) FAILED after \(seconds("executionTime"))\(error)"
+        case .jobStarted: return "Job `\(job)`\(endpoint) started after \(seconds(body?.delayTime)) in the queue"
+        case .jobProgress: return "Job `\(job)`\(endpoint) reported progress"
+        case .jobCompleted: return ":white_check_mark: Job `\(job)`\(endpoint) COMPLETED in \(seconds(body?.executionTime))"
+        case .jobFailed: return ":x: Job `\(job)`\(endpoint) FAILED after \(seconds(body?.executionTime))\(error)"
         case .jobCancelled: return ":no_entry_sign: Job `\(job)`\(endpoint) CANCELLED"
-        case .jobTimedOut: return ":hourglass: Job `\(job)`\(endpoint) TIMED_OUT after \(seconds("executionTime"))\(error)"
+        case .jobTimedOut: return ":hourglass: Job `\(job)`\(endpoint) TIMED_OUT after \(seconds(body?.executionTime))\(error)"
         case .jobRetried: return ":repeat: Job `\(job)`\(endpoint) queued again (retry)"
         case .jobRequeued: return ":warning: Job `\(job)`\(endpoint) requeued: its worker manager was lost"
         case .workerLost:
-            let endpoints = (data["endpoints"] as? [String])?.joined(separator: ", ") ?? ""
-            return ":warning: Worker manager `\(data["worker"] as? String ?? "?")` lost (endpoints: \(endpoints)); its jobs were requeued or failed"
+            let endpoints = (other["endpoints"].flatMap { member -> [String]? in
+                guard member.kind == .array else { return nil }
+                return member.text.dropFirst().dropLast().split(separator: ",").compactMap {
+                    try? JSONScanner.decodeString(Array($0.trimmingCharacters(in: .whitespaces).utf8))
+                }
+            } ?? []).joined(separator: ", ")
+            return ":warning: Worker manager `\(text("worker") ?? "?")` lost (endpoints: \(endpoints)); its jobs were requeued or failed"
         case .webhookDeadLettered:
-            let about = (data["job"] as? String).map { " for job `\($0)`" } ?? ""
-            return ":rotating_light: Webhook to \(data["url"] as? String ?? "?")\(about) dead-lettered after \((data["attempts"] as? NSNumber)?.intValue ?? 0) attempts: \(data["reason"] as? String ?? "")"
+            let about = text("job").map { " for job `\($0)`" } ?? ""
+            let attempts = other["attempts"].flatMap { Int($0.text) } ?? 0
+            return ":rotating_light: Webhook to \(text("url") ?? "?")\(about) dead-lettered after \(attempts) attempts: \(text("reason") ?? "")"
         }
     }
 }

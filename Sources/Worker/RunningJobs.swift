@@ -1,10 +1,12 @@
+import OrchestratorCore
 import Synchronization
 
-/// The jobs this manager runs now, each with the task running it, so a cancellation (from
-/// the API's message or the heartbeat) can stop exactly that run.
+/// The jobs this manager runs now, each with the task running it, so a cancellation (from the
+/// API's message or the heartbeat) can stop exactly that run.
 final class RunningJobs: Sendable {
     private struct Entry: Sendable {
-        let task: Task<Void, Never>?
+        let job: ClaimedJob
+        var task: Task<Void, Never>?
         var stopReason: StopReason?
     }
 
@@ -12,48 +14,82 @@ final class RunningJobs: Sendable {
     enum StopReason: Sendable, Equatable {
         /// The job was cancelled through the API.
         case cancelled
-        /// The job is no longer this manager's (reaped, or gone).
+        /// The job is no longer this manager's (its worker was declared lost, or it is gone).
         case lost
         /// The manager shuts down and hands the job back.
         case shutdown
+        /// The manager could not renew its lease for a lease period (cut off from Redis): it
+        /// stops the handler itself before the reaper may give the job to another worker.
+        case fenced
     }
 
-    private let entries = Mutex<[String: Entry]>([:])
+    private struct State: Sendable {
+        var entries: [String: Entry] = [:]
+        var emptyWaiters: [CheckedContinuation<Void, Never>] = []
+    }
 
-    var ids: [String] { entries.withLock { Array($0.keys) } }
-    var count: Int { entries.withLock { $0.count } }
+    private let state = Mutex(State())
 
-    func insert(_ id: String) {
-        entries.withLock { $0[id] = Entry(task: nil, stopReason: nil) }
+    var ids: [String] { state.withLock { Array($0.entries.keys) } }
+    var count: Int { state.withLock { $0.entries.count } }
+
+    func insert(_ job: ClaimedJob) {
+        state.withLock { $0.entries[job.id] = Entry(job: job) }
     }
 
     func attach(_ id: String, task: Task<Void, Never>) {
-        let stoppedEarly = entries.withLock { entries -> Bool in
-            entries[id] = Entry(task: task, stopReason: entries[id]?.stopReason)
-            return entries[id]?.stopReason != nil
+        let stoppedEarly = state.withLock { state -> Bool in
+            state.entries[id]?.task = task
+            return state.entries[id]?.stopReason != nil
         }
         if stoppedEarly { task.cancel() }
     }
 
     func remove(_ id: String) {
-        _ = entries.withLock { $0.removeValue(forKey: id) }
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.entries.removeValue(forKey: id)
+            guard state.entries.isEmpty else { return [] }
+            defer { state.emptyWaiters.removeAll() }
+            return state.emptyWaiters
+        }
+        for waiter in waiters { waiter.resume() }
     }
 
     /// Cancels the run's task (its runtime kills the handler) and remembers why.
     func stop(_ id: String, reason: StopReason) {
-        let task = entries.withLock { entries -> Task<Void, Never>? in
-            guard entries[id] != nil, entries[id]?.stopReason == nil else { return nil }
-            entries[id]?.stopReason = reason
-            return entries[id]?.task
+        let task = state.withLock { state -> Task<Void, Never>? in
+            guard state.entries[id] != nil, state.entries[id]?.stopReason == nil else { return nil }
+            state.entries[id]?.stopReason = reason
+            return state.entries[id]?.task
         }
         task?.cancel()
     }
 
     func stopReason(_ id: String) -> StopReason? {
-        entries.withLock { $0[id]?.stopReason }
+        state.withLock { $0.entries[id]?.stopReason }
     }
 
     func stopAll(reason: StopReason) {
         for id in ids { stop(id, reason: reason) }
+    }
+
+    /// Returns once no job runs (or the task is cancelled).
+    func waitUntilEmpty() async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let now = state.withLock { state -> Bool in
+                    if state.entries.isEmpty || Task.isCancelled { return true }
+                    state.emptyWaiters.append(continuation)
+                    return false
+                }
+                if now { continuation.resume() }
+            }
+        } onCancel: {
+            let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+                defer { state.emptyWaiters.removeAll() }
+                return state.emptyWaiters
+            }
+            for waiter in waiters { waiter.resume() }
+        }
     }
 }

@@ -6,31 +6,36 @@
 /// once, and another endpoint's queue could wait indefinitely.
 actor SlotPool {
     private var free: Int
-    /// Resumed with true when handed a slot, false when woken for shutdown.
-    private var waiters: [CheckedContinuation<Bool, Never>] = []
+    private var nextWaiter = 0
+    /// Resumed with true when handed a slot, false when the waiting task was cancelled.
+    private var waiters: [(id: Int, continuation: CheckedContinuation<Bool, Never>)] = []
 
     init(size: Int) { free = size }
 
-    /// Waits for one slot. Returns false (holding none) when `shutdown` fired first.
-    func acquire(unless shutdown: ShutdownSignal) async -> Bool {
-        if shutdown.isFired { return false }
+    /// Waits for one slot. Returns false (holding none) when the task is cancelled first.
+    func acquire() async -> Bool {
+        if Task.isCancelled { return false }
         if free > 0 {
             free -= 1
             return true
         }
-        let handed = await withCheckedContinuation { waiters.append($0) }
-        if handed && shutdown.isFired {
+        nextWaiter += 1
+        let id = nextWaiter
+        let handed = await withTaskCancellationHandler {
+            await withCheckedContinuation { waiters.append((id, $0)) }
+        } onCancel: {
+            Task { await self.cancel(id) }
+        }
+        if handed && Task.isCancelled {
             release()
             return false
         }
         return handed
     }
 
-    /// Wakes every waiter (at shutdown) so they can see the signal and give up.
-    func wakeAll() {
-        let all = waiters
-        waiters.removeAll()
-        for waiter in all { waiter.resume(returning: false) }
+    private func cancel(_ id: Int) {
+        guard let index = waiters.firstIndex(where: { $0.id == id }) else { return }
+        waiters.remove(at: index).continuation.resume(returning: false)
     }
 
     /// Takes up to `count` more slots without waiting; returns how many it took.
@@ -45,7 +50,7 @@ actor SlotPool {
             if waiters.isEmpty {
                 free += 1
             } else {
-                waiters.removeFirst().resume(returning: true)
+                waiters.removeFirst().continuation.resume(returning: true)
             }
         }
     }

@@ -8,7 +8,9 @@ public struct WorkerConfiguration: Sendable {
     public var endpoints: [String]
     /// Jobs run at once (handler processes, containers).
     public var concurrency: Int
-    /// A running job's lease; a manager that stops heartbeating loses its jobs after this.
+    /// The manager's lease: a manager that could not renew it (heartbeat) for this long stops
+    /// its handlers itself (fencing); the reaper declares it lost and requeues its jobs only
+    /// after the lease plus ``fenceMargin``, so a job never runs on two machines at once.
     public var lease: Duration
     /// How often leases are extended and cancellations checked (well under `lease`).
     public var heartbeatInterval: Duration
@@ -48,6 +50,10 @@ public struct WorkerConfiguration: Sendable {
         return "\(host)-\(getpid())-\(UUID().uuidString.prefix(6).lowercased())"
     }
 
-    /// A manager whose heartbeat is older than this is dead.
-    var workerDeadAfter: Duration { lease }
+    /// Time between a fenced manager killing its handlers and the reaper taking its jobs over:
+    /// a fifth of the lease, at least 2 s (the kill itself, clock rate differences).
+    public var fenceMargin: Duration { max(.seconds(2), lease / 5) }
+
+    /// A worker whose heartbeat is older than this is lost (by Redis' clock).
+    public var workerDeadAfter: Duration { lease + fenceMargin }
 }

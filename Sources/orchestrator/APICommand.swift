@@ -29,6 +29,7 @@ struct APICommand: AsyncParsableCommand {
         }
         let server = APIServer(
             configuration: api.configuration(workerDeadAfter: .seconds(30), allowPrivateWebhooks: allowPrivateWebhooks),
+            redis: redis,
             store: JobStore(redis: redis, keys: common.keys, defaults: jobs.defaults),
             subscriber: subscriber,
             logger: logger

@@ -1,5 +1,6 @@
 import API
 import ArgumentParser
+import EmbeddedRedis
 import Foundation
 import Logging
 import Notifier
@@ -53,8 +54,8 @@ struct DevCommand: AsyncParsableCommand {
             configuration: notifier.configuration(forceAllowPrivate: true), redis: redis, keys: common.keys,
             logger: Logger(label: "orchestrator.notifier"))
         let server = APIServer(
-            configuration: api.configuration(workerDeadAfter: workerConfiguration.lease, allowPrivateWebhooks: true),
-            store: store, subscriber: subscriber, logger: Logger(label: "orchestrator.api")
+            configuration: api.configuration(workerDeadAfter: workerConfiguration.workerDeadAfter, allowPrivateWebhooks: true),
+            redis: redis, store: store, subscriber: subscriber, logger: Logger(label: "orchestrator.api")
         )
         let application = server.makeApplication { port in
             let base = "http://\(api.host):\(port)"
@@ -72,8 +73,8 @@ struct DevCommand: AsyncParsableCommand {
         try await stop.run(
             [
                 EmbeddedRedisService(server: embedded, beforeStop: { subscriber.close() }),
-                NotifierRole(service: notifierService),
-                WorkerService(manager: manager),
+                notifierService,
+                manager,
                 application,
             ],
             logger: logger

@@ -19,19 +19,6 @@ struct NotifierCommand: AsyncParsableCommand {
         let redis = RedisClient(configuration: try common.redisConfiguration())
         defer { redis.close() }
         let service = NotifierService(configuration: notifier.configuration(), redis: redis, keys: common.keys, logger: logger)
-        try await stop.run([NotifierRole(service: service)], logger: logger)
-    }
-}
-
-/// A notifier as a service: graceful shutdown lets attempts in flight finish.
-struct NotifierRole: Service {
-    let service: NotifierService
-
-    func run() async throws {
-        try await withGracefulShutdownHandler {
-            try await service.run()
-        } onGracefulShutdown: {
-            service.beginShutdown()
-        }
+        try await stop.run([service], logger: logger)
     }
 }

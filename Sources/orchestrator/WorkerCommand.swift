@@ -24,6 +24,6 @@ struct WorkerCommand: AsyncParsableCommand {
             runtime: try worker.makeRuntime(defaultHandler: nil, logger: logger),
             logger: logger
         )
-        try await stop.run([WorkerService(manager: manager)], logger: logger)
+        try await stop.run([manager], logger: logger)
     }
 }

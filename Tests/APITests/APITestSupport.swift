@@ -11,15 +11,15 @@ import RedisTestSupport
 /// on a free port and an HTTP client), backed by a throwaway redis-server.
 func withAPI(
     configuration: APIConfiguration = APIConfiguration(port: 0),
-    _ body: @escaping @Sendable (any TestClientProtocol, JobStore) async throws -> Void
+    _ body: @escaping @Sendable (any TestClientProtocol, JobStore, RedisClient) async throws -> Void
 ) async throws {
     try await withRedisClient { redis, server in
         let subscriber = RedisSubscriber(configuration: server.configuration)
         defer { subscriber.close() }
         let store = JobStore(redis: redis)
-        let api = APIServer(configuration: configuration, store: store, subscriber: subscriber, logger: Logger(label: "api-test"))
+        let api = APIServer(configuration: configuration, redis: redis, store: store, subscriber: subscriber, logger: Logger(label: "api-test"))
         let application = Application(router: api.makeRouter(), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
-        try await application.test(.live) { client in try await body(client, store) }
+        try await application.test(.live) { client in try await body(client, store, redis) }
     }
 }
 

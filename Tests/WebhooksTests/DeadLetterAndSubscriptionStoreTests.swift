@@ -8,27 +8,18 @@ import Testing
 struct DeadLetterAndSubscriptionStoreTests {
     let keys = KeySpace()
 
-    /// Puts `delivery` at the head of its lane, as the notifier would own it.
-    func own(_ redis: RedisClient, _ delivery: WebhookDelivery) async throws {
-        _ = try await LaneScripts.enqueue.run(on: redis, arguments: [keys.prefix, keys.notifierGroup, 60_000, 0, delivery.lane, delivery.json, 0])
-    }
-
-    func kill(_ redis: RedisClient, _ delivery: WebhookDelivery, deadMax: Int = 100, announce: Bool = true) async throws -> [String] {
+    func kill(_ lanes: Lanes, _ delivery: WebhookDelivery, deadMax: Int = 100, announce: Bool = true) async throws -> String {
         var failed = delivery
-        failed.attempts = 1
-        failed.results = [AttemptResult(attempt: 1, url: delivery.url, at: 1, statusCode: 500, error: nil, latencyMs: 3, webhookId: delivery.id, event: "job.completed")]
-        let fields = DeadLetter.fields(of: failed, reason: "1 attempts failed")
-        var arguments: [any RedisArgumentConvertible] = [
-            keys.prefix, delivery.lane, delivery.id, "dead", failed.json, "", delivery.job, 0, 60_000, deadMax,
-            delivery.replay == true ? "1" : "0", fields.count * 2,
-        ]
-        for (field, value) in fields { arguments += [field, value] }
-        if announce { arguments += ["type", "webhook.dead_lettered", "deadLetter", delivery.id] }
-        return try await LaneScripts.advance.run(on: redis, arguments: arguments).array?.compactMap(\.string) ?? []
+        failed.record(AttemptResult(attempt: 1, url: delivery.url, at: 1, statusCode: 500, error: nil, latencyMs: 3, webhookId: delivery.id, event: "job.completed"))
+        let fields = DeadLetter.fields(of: failed, body: "{}", reason: "1 attempts failed") + [("endpoint", lanes.endpoint)]
+        let notice = announce ? DeadLetterNotice(deadLetter: delivery.id, job: delivery.job, url: delivery.url, event: delivery.type,
+                                                 subscription: delivery.subscription, reason: "1 attempts failed", attempts: 1).fields : []
+        return try await lanes.advance(failed, "dead", deadMax: deadMax, deadFields: fields, notice: notice).0
     }
 
     func delivery(_ job: String, event: String = "1-0") -> WebhookDelivery {
-        WebhookDelivery(subscription: "wh_1", url: "http://r/x", job: job, event: event, status: "COMPLETED", body: "{}", type: "job.completed")
+        let entry = StreamEntry(id: event, event: .transition(JobTransition(job: job, from: .inProgress, to: .completed, seq: 0)))
+        return WebhookDelivery(subscription: Subscription(id: "wh_1", url: "http://r/x", events: ["*"]), entry: entry, type: .jobCompleted, data: nil)
     }
 
     @Test func deadLetterLifecycle() async throws {
@@ -36,32 +27,35 @@ struct DeadLetterAndSubscriptionStoreTests {
             let store = DeadLetterStore(redis: redis, keys: keys)
             let subscriptions = SubscriptionStore(redis: redis, keys: keys)
             let sub = try await subscriptions.create(Subscription(id: "wh_1", url: "http://r/x", events: ["*"]))
+            let lanes = Lanes(redis: redis)
+            try await redis.send("SADD", keys.global.endpoints, lanes.endpoint)
             let d = delivery("j1")
-            try await own(redis, d)
-            #expect(try await kill(redis, d) == ["DONE"])
+            _ = try await lanes.enqueue([d])
+            #expect(try await kill(lanes, d) == "DONE")
             var letter = try #require(try await store.get(d.id))
             #expect(letter.state == .pending && letter.attemptCount == 1 && letter.subscription == sub.id && letter.job == "j1")
-            // The notice went to the events stream.
-            let entries = try await redis.send("XRANGE", keys.events, "-", "+").array ?? []
-            #expect(entries.count == 1)
+            #expect(letter.scope == .endpoint(lanes.endpoint))
+            // The notice went to the endpoint's events stream, and reads back as one.
+            let entries = try await redis.send("XRANGE", lanes.scope.events, "-", "+").array ?? []
+            let parts = try #require(entries.first?.array)
+            guard case .deadLettered(let notice) = StreamEntry(id: parts[0].string ?? "", fields: parts[1].stringDictionary ?? [:]).event else {
+                Issue.record("not a dead-letter notice: \(entries)"); return
+            }
+            #expect(notice.deadLetter == d.id && notice.job == "j1" && notice.attempts == 1 && entries.count == 1)
 
             // Replay: back in the lane, due now, marked replaying; twice is refused.
             guard case .replaying = try await store.replay(d.id, subscriptions: subscriptions) else { Issue.record("no replay"); return }
             guard case .alreadyReplaying = try await store.replay(d.id, subscriptions: subscriptions) else { Issue.record("replayed twice"); return }
-            let due = try await LaneScripts.claimDue.run(on: redis, arguments: [keys.prefix, 60_000, 10]).array?.compactMap(\.string) ?? []
-            let again = try #require(due.count == 2 ? WebhookDelivery.decode(due[1]) : nil)
-            #expect(again.id == d.id && again.replay == true && again.attempts == 0)
+            let again = try #require(try await lanes.claimDue().first?.delivery)
+            #expect(again.id == d.id && again.replay && again.attempts == 0 && again.body == "{}")
             // It dies again: the same dead letter, pending, with both rounds' attempts.
-            #expect(try await kill(redis, again, announce: false) == ["DONE"])
+            #expect(try await kill(lanes, again, announce: false) == "DONE")
             letter = try #require(try await store.get(d.id))
             #expect(letter.state == .pending && letter.attemptCount == 2 && letter.replays == 1)
             // Replayed and delivered: resolved.
             guard case .replaying = try await store.replay(d.id, subscriptions: subscriptions) else { Issue.record("no replay"); return }
-            _ = try await LaneScripts.claimDue.run(on: redis, arguments: [keys.prefix, 60_000, 10])
-            let reply = try await LaneScripts.advance.run(on: redis, arguments: [
-                keys.prefix, again.lane, again.id, "delivered", again.json, "", again.job, 0, 60_000, 100, "1", 0,
-            ])
-            #expect(reply.array?.first?.string == "DONE")
+            _ = try await lanes.claimDue()
+            #expect(try await lanes.advance(again, "delivered").0 == "DONE")
             letter = try #require(try await store.get(d.id))
             #expect(letter.state == .resolved && letter.stateReason == "delivered on replay")
 
@@ -78,18 +72,19 @@ struct DeadLetterAndSubscriptionStoreTests {
 
     @Test func deadLettersAreTrimmedOldestFirst() async throws {
         try await withRedisClient { redis, _ in
+            let lanes = Lanes(redis: redis)
             var ids: [String] = []
             for index in 0..<4 {
                 let d = delivery("j\(index)", event: "\(index + 1)-0")
-                try await own(redis, d)
-                _ = try await kill(redis, d, deadMax: 2, announce: false)
+                _ = try await lanes.enqueue([d])
+                _ = try await kill(lanes, d, deadMax: 2, announce: false)
                 ids.append(d.id)
             }
-            let kept = try await redis.send("ZRANGE", keys.webhookDead, 0, -1).array?.compactMap(\.string) ?? []
+            let kept = try await redis.send("ZRANGE", lanes.scope.deadLetters, 0, -1).array?.compactMap(\.string) ?? []
             #expect(Set(ids).count == 4)
             #expect(kept.count == 2)
-            let hashes = try await redis.send("KEYS", keys.deadLetter("*")).array?.compactMap(\.string) ?? []
-            #expect(Set(hashes) == Set(kept.map(keys.deadLetter)))
+            let hashes = try await redis.send("KEYS", lanes.scope.deadLetter("*")).array?.compactMap(\.string) ?? []
+            #expect(Set(hashes) == Set(kept.map(lanes.scope.deadLetter)))
         }
     }
 
@@ -111,6 +106,8 @@ struct DeadLetterAndSubscriptionStoreTests {
             try await store.deactivate(created.id, reason: "410")
             #expect(try await store.get(created.id)?.deactivatedReason == "410")
             #expect(try await store.delete(created.id))
+            // Deleting what is not there writes nothing (not even the version).
+            #expect(!(try await store.delete(created.id)))
             #expect(!(try await store.update(created)))
             #expect(try await store.all().isEmpty)
             #expect(try await store.version() == 4)

@@ -1,3 +1,4 @@
+import OrchestratorCore
 import Testing
 @testable import Webhooks
 
@@ -27,11 +28,12 @@ struct SignatureAndGuardTests {
     }
 
     @Test func deliveryIDsAreStablePerEventAndTarget() {
-        let a = WebhookDelivery(url: "http://x/a", job: "j", event: "1-0", status: "IN_QUEUE", body: "{}")
-        let again = WebhookDelivery(url: "http://x/a", job: "j", event: "1-0", status: "IN_QUEUE", body: "{}")
-        let other = WebhookDelivery(url: "http://x/b", job: "j", event: "1-0", status: "IN_QUEUE", body: "{}")
+        let entry = StreamEntry(id: "1-0", event: .transition(JobTransition(job: "j", from: nil, to: .inQueue, seq: 1)))
+        let a = WebhookDelivery(url: "http://x/a", entry: entry, type: .jobQueued)
+        let again = WebhookDelivery(url: "http://x/a", entry: entry, type: .jobQueued)
+        let other = WebhookDelivery(url: "http://x/b", entry: entry, type: .jobQueued)
         #expect(a.id == again.id && a.id != other.id)
-        #expect(a.lane != other.lane)
-        #expect(WebhookDelivery.decode(a.json) == a)
+        #expect(a.lane != other.lane && a.lane.hasPrefix("j:"))
+        #expect(WebhookDelivery(stored: a.stored) == a)
     }
 }

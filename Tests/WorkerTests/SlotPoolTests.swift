@@ -4,27 +4,25 @@ import Testing
 @Suite("Handler slots")
 struct SlotPoolTests {
     /// A pool of one slot, taken, and a second claim loop waiting for it.
-    func takenPoolWithAWaiter() async -> (SlotPool, ShutdownSignal, Task<Bool, Never>) {
+    func takenPoolWithAWaiter() async -> (SlotPool, Task<Bool, Never>) {
         let pool = SlotPool(size: 1)
-        let shutdown = ShutdownSignal()
-        #expect(await pool.acquire(unless: shutdown))
-        let waiter = Task { await pool.acquire(unless: shutdown) }
+        #expect(await pool.acquire())
+        let waiter = Task { await pool.acquire() }
         while await pool.waiting == 0 { await Task.yield() }
-        return (pool, shutdown, waiter)
+        return (pool, waiter)
     }
 
     @Test func aFreedSlotGoesToTheLoopThatWaitedLongest() async {
-        let (pool, _, waiter) = await takenPoolWithAWaiter()
+        let (pool, waiter) = await takenPoolWithAWaiter()
         // The loop that gives its slot back asks again at once: the slot is already the waiter's.
         await pool.release()
         #expect(await pool.acquireAvailable(upTo: 1) == 0)
         #expect(await waiter.value)
     }
 
-    @Test func shutdownWakesWaitersWithoutASlot() async {
-        let (pool, shutdown, waiter) = await takenPoolWithAWaiter()
-        shutdown.fire()
-        await pool.wakeAll()
+    @Test func cancellingAWaiterLeavesItWithoutASlot() async {
+        let (pool, waiter) = await takenPoolWithAWaiter()
+        waiter.cancel()
         #expect(await waiter.value == false)
         await pool.release()
         #expect(await pool.acquireAvailable(upTo: 2) == 1)

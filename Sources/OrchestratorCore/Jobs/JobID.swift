@@ -18,3 +18,15 @@ public enum JobID {
         return String(decoding: out, as: UTF8.self)
     }
 }
+
+extension JobID {
+    /// Ids a job of ours can have (RunPod's clients use UUIDs, some add a suffix): letters,
+    /// digits, '-', '_' and '.', at most 128. Anything else (a ':' would name another key) is
+    /// no job.
+    public static func isPlausible(_ id: String) -> Bool {
+        !id.isEmpty && id.utf8.count <= 128 && id.utf8.allSatisfy { byte in
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".")
+        }
+    }
+}

@@ -4,7 +4,7 @@ public struct JobPolicy: Sendable, Equatable {
     public var executionTimeout: Int?
     /// Longest the job may wait in the queue before it ends TIMED_OUT; also its retention.
     public var ttl: Int?
-    /// Stored and reported; ordering is FIFO either way.
+    /// Runs only while no normal job of its endpoint waits (RunPod's meaning).
     public var lowPriority: Bool
 
     public init(executionTimeout: Int? = nil, ttl: Int? = nil, lowPriority: Bool = false) {

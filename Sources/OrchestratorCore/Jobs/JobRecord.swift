@@ -1,35 +1,37 @@
-/// One job as stored in its hash, with the JSON bodies the API answers with.
+/// One job as stored in its hash, decoded once: every reader of a job hash goes through this.
 public struct JobRecord: Sendable, Equatable {
+    public let id: String
+    public let endpoint: String
     public let fields: [String: String]
 
-    public init(fields: [String: String]) { self.fields = fields }
-
-    public var id: String { fields["id"] ?? "" }
-    public var endpoint: String { fields["endpoint"] ?? "" }
-    public var status: JobStatus? { fields["status"].flatMap(JobStatus.init(rawValue:)) }
-    public var worker: String? { fields["worker"] }
-    public var input: String? { fields["input"] }
-    public var output: String? { fields["output"] }
-    public var error: String? { fields["error"] }
-    public var delayTime: Int? { fields["delayTime"].flatMap { Int($0) } }
-    public var executionTime: Int? { fields["executionTime"].flatMap { Int($0) } }
-    public var attempt: Int { fields["attempt"].flatMap { Int($0) } ?? 0 }
-
-    /// RunPod's `/status` body: `{"id","status","delayTime"?,"executionTime"?,"output"?,"error"?}`.
-    public var statusBody: String {
-        JSONText.object(statusMembers)
+    public init(id: String, endpoint: String, fields: [String: String]) {
+        self.id = id
+        self.endpoint = endpoint
+        self.fields = fields
     }
 
-    /// The members of the status body, for callers that add their own (e.g. `stream`).
-    public var statusMembers: [(String, JSONText.Value?)] {
-        [
-            ("id", .string(id)),
-            ("status", .string(fields["status"] ?? "")),
-            ("delayTime", delayTime.map { .int($0) }),
-            ("executionTime", executionTime.map { .int($0) }),
-            ("output", output.map { .raw($0) }),
-            ("error", error.map { .string($0) }),
-            ("workerId", worker.map { .string($0) }),
-        ]
-    }
+    public subscript(_ field: JobField) -> String? { fields[field.rawValue] }
+
+    public var status: JobStatus? { self[.status].flatMap(JobStatus.init(rawValue:)) }
+    public var worker: String? { self[.worker] }
+    public var input: String? { self[.input] }
+    public var output: String? { self[.output] }
+    public var error: String? { self[.error] }
+    public var progress: String? { self[.progress] }
+    public var webhook: String? { self[.webhook] }
+    public var webhookv2: String? { self[.webhookv2] }
+    public var delayTime: Int? { integer(.delayTime) }
+    public var executionTime: Int? { integer(.executionTime) }
+    public var createdAt: Int? { integer(.createdAt) }
+    public var queuedAt: Int? { integer(.queuedAt) ?? createdAt }
+    public var startedAt: Int? { integer(.startedAt) }
+    public var completedAt: Int? { integer(.completedAt) }
+    public var attempt: Int { integer(.attempt) ?? 0 }
+    public var requeues: Int { integer(.requeues) ?? 0 }
+    public var seq: Int { integer(.seq) ?? 0 }
+
+    public func integer(_ field: JobField) -> Int? { self[field].flatMap { Int($0) } }
+
+    /// RunPod's `/status` body.
+    public var statusBody: String { RunPodBody(record: self).json(for: .status) }
 }

@@ -1,3 +1,5 @@
+import Redis
+
 /// What a transition script did.
 public enum TransitionResult: Sendable, Equatable {
     /// The move happened; `from` is the state it left.
@@ -8,11 +10,16 @@ public enum TransitionResult: Sendable, Equatable {
     /// No such job (never existed, or expired).
     case notFound
 
-    init(reply: [String]) {
-        switch reply.first ?? "" {
-        case "OK": self = .applied(from: reply.count > 1 ? JobStatus(rawValue: reply[1]) ?? .inQueue : .inProgress)
-        case "NOT_FOUND": self = .notFound
-        default: self = .refused(current: reply.count > 1 ? JobStatus(rawValue: reply[1]) : nil)
+    /// A reply {'OK', from} | {'REFUSED', current} | {'NOT_FOUND'}.
+    init(reply: RedisValue, script: String) throws(JobStoreError) {
+        let parts = reply.array?.compactMap(\.string) ?? []
+        switch parts.first {
+        case "OK"?:
+            guard parts.count == 2, let from = JobStatus(rawValue: parts[1]) else { throw .unexpectedReply(script: script, reply: "\(reply)") }
+            self = .applied(from: from)
+        case "REFUSED"?: self = .refused(current: parts.count > 1 ? JobStatus(rawValue: parts[1]) : nil)
+        case "NOT_FOUND"?: self = .notFound
+        default: throw .unexpectedReply(script: script, reply: "\(reply)")
         }
     }
 }

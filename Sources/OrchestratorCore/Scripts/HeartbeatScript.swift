@@ -1,32 +1,26 @@
 import Redis
 
-/// One worker manager tick: registers the manager, extends the leases of the jobs it runs
-/// (and their keys' TTL), and returns the ids it must stop because they are no longer its
-/// own (cancelled, reaped and handed to another manager, or gone).
+/// A worker's heartbeat in the global registry: its description, its score in the registry
+/// (Redis' time: the reaper compares it with its own clock), and its endpoints in the endpoint
+/// directory. Leases are per worker: while a worker heartbeats, every job in its running sets
+/// is its own.
 ///
-/// ARGV: prefix, worker id, lease ms, registration TTL ms, host, pid, endpoints (comma
-/// separated), concurrency, started at ms, then the ids it runs.
+/// KEYS: workers (registry), the worker's hash, endpoints (directory).
+/// ARGV: worker id, hash TTL ms, then field/value pairs for the hash (`endpoints` among them,
+/// comma separated). Returns Redis' time (ms).
 enum HeartbeatScript {
-    static let script = RedisScript(name: "heartbeat", source: LuaPrelude.source + #"""
-    local wid, lease_ms, reg_ttl = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+    static let script = RedisScript(name: "heartbeat", source: LuaClock.source + #"""
     local now = now_ms()
-    local wkey = P .. 'worker:' .. wid
-    redis.call('HSET', wkey, 'id', wid, 'host', ARGV[5], 'pid', ARGV[6], 'endpoints', ARGV[7],
-      'concurrency', ARGV[8], 'startedAt', ARGV[9], 'heartbeat', now, 'running', #ARGV - 9)
-    redis.call('PEXPIRE', wkey, reg_ttl)
-    redis.call('ZADD', P .. 'workers', now, wid)
-    local lost = {}
-    for i = 10, #ARGV do
-      local id = ARGV[i]
-      local key = job_key(id)
-      local status, worker, ttl = unpack(redis.call('HMGET', key, 'status', 'worker', 'ttl'))
-      if status == 'IN_PROGRESS' and worker == wid then
-        redis.call('ZADD', P .. 'leases', 'XX', now + lease_ms, id)
-        redis.call('PEXPIRE', key, tonumber(ttl))
-      else
-        lost[#lost + 1] = id
-      end
+    local fields = {'heartbeat', now}
+    local endpoints = ''
+    for i = 3, #ARGV, 2 do
+      fields[#fields + 1] = ARGV[i]; fields[#fields + 1] = ARGV[i + 1]
+      if ARGV[i] == 'endpoints' then endpoints = ARGV[i + 1] end
     end
-    return lost
+    redis.call('HSET', KEYS[2], unpack(fields))
+    redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[2]))
+    redis.call('ZADD', KEYS[1], now, ARGV[1])
+    for ep in string.gmatch(endpoints, '[^,]+') do redis.call('SADD', KEYS[3], ep) end
+    return now
     """#)
 }

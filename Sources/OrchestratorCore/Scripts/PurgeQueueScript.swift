@@ -1,25 +1,33 @@
 import Redis
 
-/// `/purge-queue`: IN_QUEUE → CANCELLED for up to a batch of an endpoint's queued jobs
-/// (callers repeat until it returns 0), so purged jobs still end in a state and fire webhooks.
+/// `/purge-queue`, one slice: takes up to a batch of entries off the endpoint's queues and ends
+/// their jobs CANCELLED (so purged jobs still end in a state and fire webhooks); tombstones
+/// met on the way are dropped. Callers repeat until a slice takes nothing, so each call stays
+/// short (a slice of 1,000 takes a few ms) however deep the queue is.
 ///
-/// ARGV: prefix, endpoint, batch size. Returns the number of jobs cancelled.
+/// KEYS: base, queue, low queue, events, stats, queue deadlines.
+/// ARGV: batch size. Returns {jobs cancelled, entries taken}.
 enum PurgeQueueScript {
     static let script = RedisScript(name: "purge-queue", source: LuaPrelude.source + #"""
-    local ep, batch = ARGV[2], tonumber(ARGV[3])
+    local batch = tonumber(ARGV[1])
     local now = now_ms()
-    local removed, seen = 0, 0
-    while seen < batch do
-      local id = redis.call('RPOP', queue_key(ep))
-      if not id then break end
-      seen = seen + 1
-      local job = load_job(id)
-      if job ~= nil and job.status == 'IN_QUEUE' then
-        -- finish() removes the id from the queue again; it is already out, which LREM ignores.
-        finish(job, 'CANCELLED', now, {}, 'queue purged')
-        removed = removed + 1
+    local cancelled, taken = 0, 0
+    for _, queue in ipairs({KEYS[2], KEYS[3]}) do
+      while taken < batch do
+        local entry = redis.call('RPOP', queue)
+        if not entry then break end
+        taken = taken + 1
+        local id, input = entry_id(entry)
+        local job = load_job(id)
+        if job ~= nil and job.status == 'IN_QUEUE' then
+          end_queued(job, 'CANCELLED', now, {}, 'queue purged', input)
+          cancelled = cancelled + 1
+        else
+          if job ~= nil and input and not job.input then redis.call('HSET', job_key(id), 'input', input) end
+          redis.call('HINCRBY', KEYS[5], 'tombstones', -1)
+        end
       end
     end
-    return {removed, seen}
+    return {cancelled, taken}
     """#)
 }

@@ -1,32 +1,28 @@
 import OrchestratorCore
 import Redis
 
-/// Operators' moves on dead letters (`webhooks:dead:<id>` hashes).
+/// Operators' moves on dead letters (`<base>webhooks:dead:<id>` hashes).
 enum DeadLetterScripts {
     /// Puts a dead letter's delivery back into its lane, due now, for a notifier to attempt again.
-    /// ARGV: prefix, id, lane id, item JSON. Returns 'OK', 'MISSING' or 'BUSY' (a replay is
-    /// already under way).
+    /// KEYS: base, due set, the dead letter's hash. ARGV: lane id, item.
+    /// Returns 'OK', 'MISSING' or 'BUSY' (a replay is already under way).
     static let replay = RedisScript(name: "dead-letter-replay", source: LuaClock.source + #"""
-    local P, id, lane, item = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-    local key = P .. 'webhooks:dead:' .. id
-    local state = redis.call('HGET', key, 'state')
+    local state = redis.call('HGET', KEYS[3], 'state')
     if not state then return 'MISSING' end
     if state == 'replaying' then return 'BUSY' end
     local now = now_ms()
-    redis.call('HSET', key, 'state', 'replaying', 'stateReason', 'replay requested', 'stateAt', tostring(now))
-    redis.call('HINCRBY', key, 'replays', 1)
-    redis.call('RPUSH', P .. 'webhooks:lane:' .. lane, item)
-    redis.call('ZADD', P .. 'webhooks:retry', 'NX', now, lane)
+    redis.call('HSET', KEYS[3], 'state', 'replaying', 'stateReason', 'replay requested', 'stateAt', tostring(now))
+    redis.call('HINCRBY', KEYS[3], 'replays', 1)
+    redis.call('RPUSH', KEYS[1] .. 'webhooks:lane:' .. ARGV[1], ARGV[2])
+    redis.call('ZADD', KEYS[2], 'NX', now, ARGV[1])
     return 'OK'
     """#)
 
-    /// Marks a dead letter resolved or ignored. ARGV: prefix, id, state, reason.
+    /// Marks a dead letter resolved or ignored. KEYS: the dead letter's hash. ARGV: state, reason.
     /// Returns 'OK' or 'MISSING'.
     static let setState = RedisScript(name: "dead-letter-state", source: LuaClock.source + #"""
-    local P, id, state, reason = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-    local key = P .. 'webhooks:dead:' .. id
-    if redis.call('EXISTS', key) == 0 then return 'MISSING' end
-    redis.call('HSET', key, 'state', state, 'stateReason', reason, 'stateAt', tostring(now_ms()))
+    if redis.call('EXISTS', KEYS[1]) == 0 then return 'MISSING' end
+    redis.call('HSET', KEYS[1], 'state', ARGV[1], 'stateReason', ARGV[2], 'stateAt', tostring(now_ms()))
     return 'OK'
     """#)
 }

@@ -1,5 +1,6 @@
 import ChildProcess
 import Foundation
+import Redis
 import Synchronization
 
 /// A `redis-server` this process starts, owns and stops: for tests and `orchestrator dev`.
@@ -149,7 +150,7 @@ public final class RedisServerProcess: Sendable {
         var configuration = RedisConfiguration(address: .tcp(host: "127.0.0.1", port: port))
         configuration.connectTimeout = .milliseconds(200)
         configuration.commandTimeout = .milliseconds(500)
-        let connection = RedisConnection(configuration: configuration, interruptor: ConnectionInterruptor())
+        let connection = RedisConnection(configuration: configuration)
         defer { connection.close() }
         // Any reply counts, NOAUTH included: the server is up and listening.
         return (try? connection.sendAllowingErrorReply(RedisCommand("PING"))) != nil

@@ -3,37 +3,16 @@
 public enum EventType: String, CaseIterable, Sendable {
     case jobQueued = "job.queued"
     case jobStarted = "job.started"
+    case jobProgress = "job.progress"
     case jobCompleted = "job.completed"
     case jobFailed = "job.failed"
     case jobCancelled = "job.cancelled"
     case jobTimedOut = "job.timed_out"
     case jobRetried = "job.retried"
-    /// Back in the queue after its worker manager was lost (or handed it back on shutdown).
+    /// Back in the queue after its worker was lost (or handed it back on shutdown).
     case jobRequeued = "job.requeued"
     case workerLost = "worker.lost"
     case webhookDeadLettered = "webhook.dead_lettered"
-
-    /// The type of an events stream entry, or nil for an entry this version does not know.
-    public init?(entry fields: [String: String]) {
-        if let type = fields["type"] {
-            self.init(rawValue: type)
-            return
-        }
-        switch fields["to"] {
-        case "IN_QUEUE":
-            switch fields["from"] ?? "" {
-            case "": self = .jobQueued
-            case "IN_PROGRESS": self = .jobRequeued
-            default: self = .jobRetried
-            }
-        case "IN_PROGRESS": self = .jobStarted
-        case "COMPLETED": self = .jobCompleted
-        case "FAILED": self = .jobFailed
-        case "CANCELLED": self = .jobCancelled
-        case "TIMED_OUT": self = .jobTimedOut
-        default: return nil
-        }
-    }
 
     /// True when `pattern` (a type, `prefix.*` or `*`) selects this type.
     public func matches(_ pattern: String) -> Bool {
