@@ -987,7 +987,8 @@ def sidekiq_peer(server):
         if jit and not yjit:
             log(f"sidekiq: {config}: not available (this Ruby has no YJIT)")
             result["process"].append({"config": config, "per_s": None, "unavailable": "no YJIT in this Ruby"})
-            result["enqueue"].append({"kind": kind, "config": f"{command}, YJIT", "per_s": None,
+            label = {"enqueue": "perform_async, one job per call", "push-bulk": "Client.push_bulk, batches of 1000"}[command]
+            result["enqueue"].append({"kind": kind, "config": f"{label}, YJIT", "per_s": None,
                                       "unavailable": "no YJIT in this Ruby"})
             continue
         ruby = ["ruby", "--yjit"] if jit else ["ruby"]
