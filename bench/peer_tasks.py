@@ -1,4 +1,4 @@
-"""The no-op job functions RQ and arq run in the bench (imported by their worker processes)."""
+"""The no-op job functions RQ, arq and BullMQ run in the bench (imported by their worker processes)."""
 
 
 def noop(payload):
@@ -6,4 +6,8 @@ def noop(payload):
 
 
 async def arq_noop(ctx, payload):
+    return None
+
+
+async def bullmq_noop(job, token):
     return None

@@ -1,17 +1,25 @@
-"""RQ and arq, the Redis queues people use today, driven the same way as the orchestrator
-in the bench: N no-op jobs with the same 100-byte input, one producer process, one worker
-process. Each subcommand is its own process (bench.py times it and reads its CPU) and prints
-one JSON line.
+"""The Python peers: RQ, arq and BullMQ (the `bullmq` package from PyPI, a Python port that
+runs the same Lua scripts as Node's BullMQ), driven the same way as the orchestrator in the
+bench: N no-op jobs with the same 100-byte input, one producer process, one worker process.
+Each subcommand is its own process (bench.py times it and reads its CPU) and prints one JSON
+line. (Sidekiq, the Ruby peer, is bench/sidekiq_peer.rb.)
 
-  peers.py rq-enqueue  PORT N     enqueue_many in pipelined batches of 1,000 (RQ's fastest)
-  peers.py rq-work     PORT       SimpleWorker (no fork per job), burst mode
-  peers.py rq-times    PORT       first start / last end of the finished jobs
-  peers.py arq-enqueue PORT N     enqueue_job, 64 in flight on one event loop
-  peers.py arq-work    PORT       Worker(max_jobs=1000: faster than 10 or 100, no slower than 5000), burst mode
-  peers.py arq-times   PORT       first start / last end from the stored results
+  peers.py rq-enqueue        PORT N  enqueue_many in pipelined batches of 1,000 (RQ's fastest)
+  peers.py rq-work           PORT    SimpleWorker (no fork per job), burst mode
+  peers.py rq-times          PORT    first start / last end of the finished jobs
+  peers.py arq-enqueue       PORT N  enqueue_job, 64 in flight on one event loop
+  peers.py arq-work          PORT    Worker(max_jobs=1000: faster than 10 or 100, no slower than 5000), burst mode
+  peers.py arq-times         PORT    first start / last end from the stored results
+  peers.py bullmq-add        PORT N  Queue.add, one job per call, from 64 concurrent asyncio tasks
+  peers.py bullmq-add-bulk   PORT N  Queue.addBulk, batches of 1,000
+  peers.py bullmq-work       PORT N  Worker(concurrency=100) until N jobs are completed, then close()
+  peers.py bullmq-times      PORT    first processedOn / last finishedOn of the completed jobs (ms)
 
-Both workers run with per-job logging off (WARNING), as the orchestrator's roles do in the
-bench, and keep their default result retention.
+RQ and arq run from .venv-bench; bullmq needs redis-py >= 6.2 where arq 0.28 needs < 6, so it has
+a virtualenv of its own (.venv-bench-bullmq, bench/requirements-bullmq.txt); bench.py runs the
+bullmq subcommands with that interpreter. Every worker runs with per-job logging off (WARNING;
+bullmq logs nothing per job), as the orchestrator's roles do in the bench, and keeps its default
+result retention (BullMQ: removeOnComplete false, every job hash kept in the completed set).
 """
 import asyncio
 import json
@@ -25,6 +33,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 PAYLOAD = "x" * 100
 QUEUE = "bench"
 ARQ_MAX_JOBS = int(os.environ.get("BENCH_ARQ_MAX_JOBS", "1000"))
+BULLMQ_CONCURRENCY = int(os.environ.get("BENCH_BULLMQ_CONCURRENCY", "100"))
+BULLMQ_PRODUCERS = 64
 
 
 def rq_enqueue(port, n):
@@ -138,6 +148,80 @@ def arq_times(port):
     print(json.dumps({"finished": len(ends), "first_start": min(starts, default=0), "last_end": max(ends, default=0)}))
 
 
+def bullmq_opts(port):
+    return {"connection": {"host": "127.0.0.1", "port": port}}
+
+
+def bullmq_add(port, n, bulk):
+    from bullmq import Queue
+
+    async def main():
+        queue = Queue(QUEUE, bullmq_opts(port))
+        started = time.perf_counter()
+        if bulk:
+            for index in range(0, n, 1000):
+                await queue.addBulk([{"name": "noop", "data": PAYLOAD} for _ in range(min(1000, n - index))])
+        else:
+            remaining = iter(range(n))
+
+            async def producer():
+                for _ in remaining:
+                    await queue.add("noop", PAYLOAD)
+
+            await asyncio.gather(*(producer() for _ in range(BULLMQ_PRODUCERS)))
+        elapsed = time.perf_counter() - started
+        await queue.close()
+        return elapsed
+
+    elapsed = asyncio.run(main())
+    config = "Queue.addBulk, batches of 1000" if bulk else f"Queue.add, {BULLMQ_PRODUCERS} concurrent asyncio tasks"
+    print(json.dumps({"jobs": n, "seconds": elapsed, "config": config}))
+
+
+def bullmq_work(port, n):
+    """Runs a Worker until the completed and failed sets hold n jobs (ZCARD every 50 ms on a
+    connection of its own), then closes it: BullMQ has no burst mode."""
+    import redis.asyncio
+    from bullmq import Worker
+    from peer_tasks import bullmq_noop
+
+    logging.basicConfig(level=logging.WARNING)
+
+    async def main():
+        counter = redis.asyncio.Redis(port=port)
+        started = time.perf_counter()
+        worker = Worker(QUEUE, bullmq_noop, dict(bullmq_opts(port), concurrency=BULLMQ_CONCURRENCY))
+        while True:
+            async with counter.pipeline(transaction=False) as pipe:
+                completed, failed = await pipe.zcard(f"bull:{QUEUE}:completed").zcard(f"bull:{QUEUE}:failed").execute()
+            if completed + failed >= n:
+                break
+            await asyncio.sleep(0.05)
+        await worker.close()
+        await counter.aclose()
+        return time.perf_counter() - started, failed
+
+    elapsed, failed = asyncio.run(main())
+    print(json.dumps({"seconds": elapsed, "failed": failed, "config": f"Worker(concurrency={BULLMQ_CONCURRENCY})"}))
+
+
+def bullmq_times(port):
+    from redis import Redis
+
+    connection = Redis(port=port)
+    ids = connection.zrange(f"bull:{QUEUE}:completed", 0, -1)
+    starts, ends = [], []
+    for index in range(0, len(ids), 1000):
+        with connection.pipeline(transaction=False) as pipe:
+            for job_id in ids[index:index + 1000]:
+                pipe.hmget(f"bull:{QUEUE}:" + job_id.decode(), "processedOn", "finishedOn")
+            for processed_on, finished_on in pipe.execute():
+                if processed_on and finished_on:
+                    starts.append(int(processed_on) / 1000)
+                    ends.append(int(finished_on) / 1000)
+    print(json.dumps({"finished": len(ends), "first_start": min(starts, default=0), "last_end": max(ends, default=0)}))
+
+
 if __name__ == "__main__":
     command, port = sys.argv[1], int(sys.argv[2])
     count = int(sys.argv[3]) if len(sys.argv) > 3 else 0
@@ -148,4 +232,8 @@ if __name__ == "__main__":
         "arq-enqueue": lambda: arq_enqueue(port, count),
         "arq-work": lambda: arq_work(port),
         "arq-times": lambda: arq_times(port),
+        "bullmq-add": lambda: bullmq_add(port, count, bulk=False),
+        "bullmq-add-bulk": lambda: bullmq_add(port, count, bulk=True),
+        "bullmq-work": lambda: bullmq_work(port, count),
+        "bullmq-times": lambda: bullmq_times(port),
     }[command]()

@@ -3,7 +3,8 @@
 # (plus pkg-config, which SwiftPM uses to find hiredis). Skips apt entirely when all are present.
 # With the argument `test` it also installs what the tests use: podman, runc and busybox-static
 # (real containers for the container runtime's tests) and python3-venv. With `bench`: what
-# `make bench` drives the binary with: wrk (HTTP load), nginx (webhook receiver), python3-venv.
+# `make bench` drives the binary with: wrk (HTTP load), nginx (webhook receiver), python3-venv,
+# and Sidekiq from Debian (ruby-sidekiq, which brings Ruby and redis-rb) for the bench's peers.
 set -euo pipefail
 
 missing=()
@@ -17,6 +18,7 @@ if [ "${1:-}" = "bench" ]; then
   command -v wrk >/dev/null 2>&1 || missing+=(wrk)
   command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
   python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
+  command -v ruby >/dev/null 2>&1 && ruby -e 'require "sidekiq"' >/dev/null 2>&1 || missing+=(ruby-sidekiq)
 fi
 command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || missing+=(redis-server)
 command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
