@@ -178,6 +178,7 @@ def start_role():
         started.append(role)
         return role
 
+    start.started = started
     yield start
     for role in started:
         role.stop()

@@ -37,14 +37,19 @@ def test_subscription_crud_and_validation(cluster):
     assert own["secret"] == "my-own-secret" and own["endpoint"] == "alpha"
     assert own["retry"] == {"attempts": 5, "delay": 500, "backoff": "exponential"}
 
-    assert api(cluster, "GET", f"/api/webhooks/{created['id']}").json() == created
+    # The secret is shown once, at creation; reading it again takes the secret route.
+    shown = {k: v for k, v in created.items() if k != "secret"}
+    assert api(cluster, "GET", f"/api/webhooks/{created['id']}").json() == shown
     listed = api(cluster, "GET", "/api/webhooks").json()["webhooks"]
     assert [s["id"] for s in listed] == [created["id"], own["id"]]
+    assert all("secret" not in s for s in listed)
+    assert api(cluster, "GET", f"/api/webhooks/{own['id']}/secret").json() == {"id": own["id"], "secret": "my-own-secret"}
 
     updated = api(cluster, "PUT", f"/api/webhooks/{created['id']}", json={"events": ["job.*"], "active": False})
     assert updated.status_code == 200, updated.text
     assert updated.json()["events"] == ["job.*"] and updated.json()["active"] is False
-    assert updated.json()["url"] == created["url"] and updated.json()["secret"] == created["secret"]
+    assert updated.json()["url"] == created["url"] and "secret" not in updated.json()
+    assert api(cluster, "GET", f"/api/webhooks/{created['id']}/secret").json()["secret"] == created["secret"]
     # Readable with redis-cli.
     assert cluster.redis.cli("HGET", f"orch:{{@global}}:subscription:{created['id']}", "events") == "job.*"
 
@@ -68,6 +73,10 @@ def test_subscription_crud_and_validation(cluster):
     assert api(cluster, "PUT", f"/api/webhooks/{own['id']}", json={"events": ["nope"]}).status_code == 400
     assert cluster.redis.cli("SCARD", "orch:{@global}:subscriptions") == "2"
 
+    version = cluster.redis.cli("GET", "orch:{@global}:subscriptions:version")
+    # A refused request writes nothing: deleting what is not there leaves the version alone.
+    assert api(cluster, "DELETE", "/api/webhooks/wh_unknown").status_code == 404
+    assert cluster.redis.cli("GET", "orch:{@global}:subscriptions:version") == version
     assert api(cluster, "DELETE", f"/api/webhooks/{created['id']}").json() == {"id": created["id"], "deleted": True}
     assert api(cluster, "GET", f"/api/webhooks/{created['id']}").status_code == 404
     assert api(cluster, "DELETE", f"/api/webhooks/{created['id']}").status_code == 404
@@ -259,3 +268,35 @@ def test_gone_receiver_deactivates_its_subscription(cluster, receiver):
     # One attempt for the first event; the rest were dropped, not retried.
     assert len(receiver.received("/status/410/gone")) == 1
     assert api(cluster, "PUT", f"/api/webhooks/{gone['id']}", json={"active": True}).json()["active"] is True
+
+
+def test_rotating_a_secret_keeps_the_old_one_signing_for_the_overlap(cluster, receiver):
+    cluster.start_api()
+    cluster.start_worker()
+    cluster.start_notifier(*FAST)
+    created = subscribe(cluster, receiver.url("/ok/rot"), ["job.completed"])
+    old = created["secret"]
+    rotated = api(cluster, "POST", f"/api/webhooks/{created['id']}/secret/rotate", json={"overlap": 3600})
+    assert rotated.status_code == 200, rotated.text
+    new = rotated.json()["secret"]
+    assert new != old and new.startswith("whsec_") and rotated.json()["previousSecret"] == old
+    assert rotated.json()["previousSecretExpiresAt"].endswith("Z")
+    assert api(cluster, "GET", f"/api/webhooks/{created['id']}").json()["previousSecretExpiresAt"]
+    cluster.wait_status(cluster.run({"n": 1}), "COMPLETED")
+    got = wait_for(lambda: receiver.received("/ok/rot"), what="a delivery during the overlap")[0]
+    # Two signatures in webhook-signature: receivers holding either secret verify it.
+    assert len(got["headers"]["webhook-signature"].split(" ")) == 2
+    for secret in (old, new):
+        Webhook(secret).verify(got["body"], {k: v for k, v in got["headers"].items() if k.startswith("webhook-")})
+
+    # Overlap 0: the old secret stops at once.
+    third = api(cluster, "POST", f"/api/webhooks/{created['id']}/secret/rotate", json={"secret": "whsec_" + "A" * 32, "overlap": 0})
+    assert third.status_code == 200 and "previousSecret" not in third.json()
+    for body, message in [({"overlap": -1}, "'overlap' must be"), ({"secret": "whsec_!!"}, "'secret' starting with whsec_")]:
+        response = api(cluster, "POST", f"/api/webhooks/{created['id']}/secret/rotate", json=body)
+        assert response.status_code == 400 and message in response.json()["error"], response.text
+    assert api(cluster, "POST", "/api/webhooks/wh_nope/secret/rotate", json={}).status_code == 404
+    cluster.wait_status(cluster.run({"n": 2}), "COMPLETED")
+    latest = wait_for(lambda: (lambda r: r if len(r) == 2 else None)(receiver.received("/ok/rot")), what="a second delivery")[1]
+    assert len(latest["headers"]["webhook-signature"].split(" ")) == 1
+    Webhook("whsec_" + "A" * 32).verify(latest["body"], {k: v for k, v in latest["headers"].items() if k.startswith("webhook-")})

@@ -11,12 +11,24 @@ public struct APIConfiguration: Sendable {
     public var runsyncDefaultWait: Duration
     /// ...and at most this long, whatever `?wait=` asks.
     public var runsyncMaxWait: Duration
-    /// Worker managers silent for longer are not counted by `/health`.
-    public var workerDeadAfter: Duration
     /// Lets the webhook test button reach loopback/private addresses (as the notifier's flag).
     public var allowPrivateWebhooks: Bool
     /// How long a test delivery may take.
     public var webhookTestTimeout: Duration
+    /// RunPod HTTP workers: how long a `job-take` waits for a job (well under the SDK's 90 s
+    /// client timeout) and a `job-stop` for something to stop, the most jobs one batch take gets,
+    /// how long a worker's lease lasts after a take or ping, how long a job it took may go
+    /// unlisted in its pings before it counts as dropped, and requeues of a dropped job.
+    public var takeLongPoll: Duration
+    public var stopLongPoll: Duration
+    public var maxBatchTake: Int
+    public var runpodWorkerLease: Duration
+    public var unlistedGrace: Duration
+    public var maxRequeues: Int
+    /// Progress events of one job: at most one per this interval.
+    public var progressInterval: Duration
+    /// Largest stream chunk (RunPod: 1 MB).
+    public var maxStreamChunk: Int
 
     public init(
         host: String = "127.0.0.1",
@@ -25,9 +37,16 @@ public struct APIConfiguration: Sendable {
         maxBodyBytes: Int = 10 * 1024 * 1024,
         runsyncDefaultWait: Duration = .seconds(90),
         runsyncMaxWait: Duration = .seconds(300),
-        workerDeadAfter: Duration = .seconds(30),
         allowPrivateWebhooks: Bool = false,
-        webhookTestTimeout: Duration = .seconds(10)
+        webhookTestTimeout: Duration = .seconds(10),
+        takeLongPoll: Duration = .seconds(30),
+        stopLongPoll: Duration = .seconds(30),
+        maxBatchTake: Int = 64,
+        runpodWorkerLease: Duration = .seconds(30),
+        unlistedGrace: Duration = .seconds(20),
+        maxRequeues: Int = 1,
+        progressInterval: Duration = .seconds(1),
+        maxStreamChunk: Int = 1024 * 1024
     ) {
         self.host = host
         self.port = port
@@ -35,8 +54,15 @@ public struct APIConfiguration: Sendable {
         self.maxBodyBytes = maxBodyBytes
         self.runsyncDefaultWait = runsyncDefaultWait
         self.runsyncMaxWait = runsyncMaxWait
-        self.workerDeadAfter = workerDeadAfter
         self.allowPrivateWebhooks = allowPrivateWebhooks
         self.webhookTestTimeout = webhookTestTimeout
+        self.takeLongPoll = takeLongPoll
+        self.stopLongPoll = stopLongPoll
+        self.maxBatchTake = maxBatchTake
+        self.runpodWorkerLease = runpodWorkerLease
+        self.unlistedGrace = unlistedGrace
+        self.maxRequeues = maxRequeues
+        self.progressInterval = progressInterval
+        self.maxStreamChunk = maxStreamChunk
     }
 }

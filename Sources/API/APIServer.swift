@@ -23,8 +23,8 @@ public struct APIServer: Sendable {
         self.logger = logger
     }
 
-    public func makeRouter() -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+    public func makeRouter() -> Router<APIRequestContext> {
+        let router = Router(context: APIRequestContext.self)
         router.add(middleware: APIKeyMiddleware(keys: configuration.apiKeys, openPaths: ["/ping"]))
         router.get("/ping") { _, _ in
             JSONResponse.make(JSONText.object([("status", .string("ok")), ("version", .string(OrchestratorVersion.current))]))
@@ -32,6 +32,8 @@ public struct APIServer: Sendable {
         let routes = JobRoutes(store: store, subscriber: subscriber, configuration: configuration, logger: logger)
         routes.register(on: router, prefix: "/v2/:endpoint", fixedEndpoint: nil)
         routes.register(on: router, prefix: "", fixedEndpoint: "default")
+        RunPodWorkerRoutes(store: store, subscriber: subscriber, configuration: configuration,
+                           watch: QueueWatch(store: store, logger: logger), logger: logger).register(on: router)
         let subscriptions = SubscriptionStore(redis: redis, keys: store.keys)
         WebhookRoutes(subscriptions: subscriptions, configuration: configuration, logger: logger).register(on: router)
         DeadLetterRoutes(

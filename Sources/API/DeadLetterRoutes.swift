@@ -14,7 +14,7 @@ struct DeadLetterRoutes: Sendable {
     let configuration: APIConfiguration
     let logger: Logger
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<APIRequestContext>) {
         router.get("/api/dead-letters") { request, _ in
             let stateText = request.uri.queryParameters.get("state") ?? "pending"
             var states: Set<DeadLetter.State>?
@@ -82,7 +82,7 @@ struct DeadLetterRoutes: Sendable {
         }
     }
 
-    private func existing(_ context: BasicRequestContext) async throws -> DeadLetter {
+    private func existing(_ context: APIRequestContext) async throws -> DeadLetter {
         let id = context.parameters.get("id") ?? ""
         guard let letter = try await storage({ try await deadLetters.get(id) }) else { throw notFound(id) }
         return letter

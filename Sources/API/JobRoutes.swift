@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import OrchestratorCore
 import Redis
+import ServiceLifecycle
 
 /// RunPod Serverless' job routes over the job store.
 struct JobRoutes: Sendable {
@@ -12,8 +13,8 @@ struct JobRoutes: Sendable {
     let logger: Logger
 
     /// Adds the routes under `prefix` (`/v2/:endpoint` or, for the `default` endpoint, ``).
-    func register(on router: Router<BasicRequestContext>, prefix: String, fixedEndpoint: String?) {
-        let endpointOf: @Sendable (BasicRequestContext) throws -> String = { context in
+    func register(on router: Router<APIRequestContext>, prefix: String, fixedEndpoint: String?) {
+        let endpointOf: @Sendable (APIRequestContext) throws -> String = { context in
             let name = fixedEndpoint ?? context.parameters.get("endpoint") ?? ""
             guard EndpointName.isValid(name) else {
                 throw APIError(.badRequest, "invalid endpoint name '\(name)': use letters, digits, '-', '_' or '.' (at most 128)")
@@ -42,7 +43,7 @@ struct JobRoutes: Sendable {
             try await retry(endpoint: try endpointOf(context), id: context.parameters.get("id") ?? "")
         }
         router.get("\(prefix)/health") { _, context in
-            let health = try await storage { try await store.health(endpoint: try endpointOf(context), workerDeadAfter: configuration.workerDeadAfter) }
+            let health = try await storage { try await store.health(endpoint: try endpointOf(context)) }
             return JSONResponse.make(health.json)
         }
         router.post("\(prefix)/purge-queue") { _, context in
@@ -77,6 +78,7 @@ struct JobRoutes: Sendable {
 
     /// Waits for the job's terminal state: woken by its done channel, and re-reading the hash
     /// every few seconds in case a message was lost (Pub/Sub drops messages across reconnects).
+    /// A graceful shutdown ends the wait at once.
     private func waitForEnd(endpoint: String, id: String, subscription: RedisSubscription, wait: Duration) async throws -> JobRecord? {
         let store = self.store
         if let record = try await storage({ try await store.record(endpoint: endpoint, id: id) }), record.status?.isTerminal != false {
@@ -84,6 +86,8 @@ struct JobRoutes: Sendable {
         }
         let deadline = ContinuousClock.now + wait
         await withTaskGroup(of: Void.self) { group in
+            // Shutting down: answer the current status now, so the client polls elsewhere.
+            group.addTask { try? await gracefulShutdown() }
             group.addTask {
                 var messages = subscription.messages.makeAsyncIterator()
                 _ = await messages.next()

@@ -11,7 +11,7 @@ struct WebhookRoutes: Sendable {
     let configuration: APIConfiguration
     let logger: Logger
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<APIRequestContext>) {
         router.post("/api/webhooks") { request, _ in
             let input = try parse(try await readBody(request, limit: configuration.maxBodyBytes))
             let subscription = try validated { () throws(SubscriptionInputError) in try input.makeSubscription() }
@@ -19,17 +19,33 @@ struct WebhookRoutes: Sendable {
             logger.notice("subscription created", metadata: [
                 "subscription": "\(created.id)", "url": "\(created.url)", "events": "\(created.events.joined(separator: ","))",
             ])
-            return JSONResponse.make(status: .created, created.json)
+            return JSONResponse.make(status: .created, created.json(showingSecret: true))
         }
         router.get("/api/webhooks") { _, _ in
             let all = try await storage { try await subscriptions.all() }
-            return JSONResponse.make(JSONText.object([("webhooks", .raw(JSONText.array(all.map { .raw($0.json) })))]))
+            return JSONResponse.make(JSONText.object([("webhooks", .raw(JSONText.array(all.map { .raw($0.json()) })))]))
         }
         router.post("/api/webhooks/test") { request, _ in
             try await testAdHoc(try await readBody(request, limit: configuration.maxBodyBytes))
         }
         router.get("/api/webhooks/:id") { _, context in
-            JSONResponse.make(try await existing(context).json)
+            JSONResponse.make(try await existing(context).json())
+        }
+        // The secret, read explicitly (as Svix does): listings and other answers never show it.
+        router.get("/api/webhooks/:id/secret") { _, context in
+            let subscription = try await existing(context)
+            logger.notice("subscription secret read", metadata: ["subscription": "\(subscription.id)"])
+            return JSONResponse.make(subscription.secretJSON)
+        }
+        router.post("/api/webhooks/:id/secret/rotate") { request, context in
+            let current = try await existing(context)
+            let rotation = try RotationRequest(try await readBody(request, limit: 64 * 1024))
+            let rotated = current.rotated(to: rotation.secret, overlap: rotation.overlap, now: ISOTime.nowMilliseconds)
+            guard try await storage({ try await subscriptions.update(rotated) }) else { throw notFound(current.id) }
+            logger.notice("subscription secret rotated", metadata: [
+                "subscription": "\(current.id)", "overlap": "\(rotation.overlap)",
+            ])
+            return JSONResponse.make(rotated.secretJSON)
         }
         router.put("/api/webhooks/:id") { request, context in
             let current = try await existing(context)
@@ -37,7 +53,7 @@ struct WebhookRoutes: Sendable {
             let updated = try validated { () throws(SubscriptionInputError) in try input.update(current) }
             guard try await storage({ try await subscriptions.update(updated) }) else { throw notFound(current.id) }
             logger.notice("subscription updated", metadata: ["subscription": "\(updated.id)", "active": "\(updated.active)"])
-            return JSONResponse.make(updated.json)
+            return JSONResponse.make(updated.json())
         }
         router.delete("/api/webhooks/:id") { _, context in
             let id = context.parameters.get("id") ?? ""
@@ -114,7 +130,7 @@ struct WebhookRoutes: Sendable {
         do { return try body() } catch { throw APIError(.badRequest, error.message) }
     }
 
-    private func existing(_ context: BasicRequestContext) async throws -> Subscription {
+    private func existing(_ context: APIRequestContext) async throws -> Subscription {
         let id = context.parameters.get("id") ?? ""
         guard let subscription = try await storage({ try await subscriptions.get(id) }) else { throw notFound(id) }
         return subscription

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import OrchestratorCore
 import Redis
+import ServiceLifecycle
 import Webhooks
 
 /// Works a lane this notifier owns: the head delivery, then the next, until the lane is empty,
@@ -49,6 +50,7 @@ struct LaneWorker: Sendable {
             }
             var policy = configuration.retryPolicy
             var secret = configuration.signingSecret
+            var previousSecret: String?
             var eventType: String?
             let body: String
             if let id = head.delivery.subscription {
@@ -61,7 +63,9 @@ struct LaneWorker: Sendable {
                     continue
                 }
                 policy = subscription.retry ?? policy
-                secret = subscription.secret
+                let secrets = subscription.signingSecrets(at: ISOTime.nowMilliseconds)
+                secret = secrets[0]
+                previousSecret = secrets.count > 1 ? secrets[1] : nil
                 eventType = head.delivery.type
                 head.delivery.url = subscription.url
                 body = head.delivery.body ?? head.notice.map(subscription.template.render) ?? "{}"
@@ -78,7 +82,9 @@ struct LaneWorker: Sendable {
             case .go:
                 break
             }
-            let result = await sender.send(OutgoingWebhook(url: delivery.url, body: body, id: delivery.id, secret: secret, eventType: eventType))
+            var outgoing = OutgoingWebhook(url: delivery.url, body: body, id: delivery.id, secret: secret, eventType: eventType)
+            outgoing.previousSecret = previousSecret
+            let result = await sender.send(outgoing)
             if await gate.leave(host, failed: !result.succeeded) {
                 logger.warning("receiver failing every request; pausing it", metadata: [
                     "host": "\(host)", "pause": "\(configuration.breakerPause)",
@@ -161,7 +167,13 @@ struct LaneWorker: Sendable {
         ]
         for (field, value) in deadFields + notice { arguments += [field, value] }
         var pause = Duration.milliseconds(100)
+        var stopBy: ContinuousClock.Instant?
         for _ in 0..<50 {
+            // Stopping while Redis is away: give up after 5 s (the lane's lease brings it back).
+            if Task.isShuttingDownGracefully {
+                stopBy = stopBy ?? ContinuousClock.now + .seconds(5)
+                if let stopBy, ContinuousClock.now > stopBy { break }
+            }
             do {
                 let reply = try await LaneScripts.advance.run(
                     on: redis, keys: [webhooks.base, webhooks.due, webhooks.events, webhooks.deadLetters], arguments: arguments)

@@ -8,8 +8,13 @@ public struct Subscription: Sendable, Equatable {
     public var url: String
     /// Event types or patterns (`job.*`, `*`).
     public var events: [String]
-    /// Standard Webhooks secret (`whsec_<base64>`).
+    /// Standard Webhooks secret (`whsec_<base64>`). Shown at creation and through the secret
+    /// route only, never in listings.
     public var secret: String
+    /// The secret before the last rotation, still signing (beside the new one) until
+    /// `previousSecretUntil` (ms), so receivers can roll over.
+    public var previousSecret: String?
+    public var previousSecretUntil: Int?
     /// Only events of jobs on this endpoint (nil: every endpoint).
     public var endpoint: String?
     public var template: WebhookTemplate
@@ -82,6 +87,10 @@ public struct Subscription: Sendable, Equatable {
             fields.append(("retryBackoff", retry.exponential ? "exponential" : "fixed"))
         }
         if let deactivatedReason { fields.append(("deactivatedReason", deactivatedReason)) }
+        if let previousSecret, let previousSecretUntil {
+            fields.append(("previousSecret", previousSecret))
+            fields.append(("previousSecretUntil", String(previousSecretUntil)))
+        }
         return fields
     }
 
@@ -103,16 +112,35 @@ public struct Subscription: Sendable, Equatable {
         self.createdAt = Int(hash["createdAt"] ?? "") ?? 0
         self.updatedAt = Int(hash["updatedAt"] ?? "") ?? createdAt
         self.deactivatedReason = hash["deactivatedReason"]
+        self.previousSecret = hash["previousSecret"]
+        self.previousSecretUntil = hash["previousSecretUntil"].flatMap(Int.init)
+    }
+
+    /// The secrets that sign a delivery made at `now` (ms): the current one, and the previous
+    /// one while its overlap lasts.
+    public func signingSecrets(at now: Int) -> [String] {
+        guard let previousSecret, let until = previousSecretUntil, now < until else { return [secret] }
+        return [secret, previousSecret]
+    }
+
+    /// A new secret (generated when nil); the current one keeps signing for `overlap` too.
+    public func rotated(to newSecret: String?, overlap: Duration, now: Int) -> Subscription {
+        var rotated = self
+        rotated.previousSecret = overlap > .zero ? secret : nil
+        rotated.previousSecretUntil = overlap > .zero ? now + overlap.wholeMilliseconds : nil
+        rotated.secret = newSecret ?? Subscription.makeSecret()
+        rotated.updatedAt = max(now, createdAt)
+        return rotated
     }
 
     // MARK: JSON
 
-    /// As the API shows it.
-    public var json: String {
+    /// As the API shows it: the secret only when asked for (the answer to its creation).
+    public func json(showingSecret: Bool = false) -> String {
         JSONText.object([
             ("id", .string(id)), ("url", .string(url)),
             ("events", .raw(JSONText.array(events.map { .string($0) }))),
-            ("secret", .string(secret)), ("active", .bool(active)),
+            ("secret", showingSecret ? .string(secret) : nil), ("active", .bool(active)),
             ("createdAt", .string(ISOTime.string(milliseconds: createdAt))),
             ("updatedAt", .string(ISOTime.string(milliseconds: updatedAt))),
             ("endpoint", endpoint.map { .string($0) }),
@@ -125,6 +153,16 @@ public struct Subscription: Sendable, Equatable {
             }),
             ("description", description.map { .string($0) }),
             ("deactivatedReason", deactivatedReason.map { .string($0) }),
+            ("previousSecretExpiresAt", previousSecretUntil.map { .string(ISOTime.string(milliseconds: $0)) }),
+        ])
+    }
+
+    /// The secret route's answer.
+    public var secretJSON: String {
+        JSONText.object([
+            ("id", .string(id)), ("secret", .string(secret)),
+            ("previousSecret", previousSecret.map { .string($0) }),
+            ("previousSecretExpiresAt", previousSecretUntil.map { .string(ISOTime.string(milliseconds: $0)) }),
         ])
     }
 }

@@ -71,7 +71,12 @@ public struct SubscriptionInput: Decodable, Sendable {
         var updated = subscription
         if let url { updated.url = url }
         if let events { updated.events = events }
-        if let secret { updated.secret = secret }
+        if let secret, secret != updated.secret {
+            // A secret given here replaces the old one at once (rotation with overlap: the rotate route).
+            updated.secret = secret
+            updated.previousSecret = nil
+            updated.previousSecretUntil = nil
+        }
         if let active {
             updated.active = active
             if active { updated.deactivatedReason = nil }
@@ -108,6 +113,19 @@ public struct SubscriptionInput: Decodable, Sendable {
         try Self.validate(subscription)
     }
 
+    /// The rule for any webhook signing secret (a subscription's, a rotation's, the notifier's
+    /// global one): 1 to 256 characters; with the `whsec_` prefix, base64 of at least 16 bytes.
+    public static func validateSecret(_ secret: String, field: String = "secret") throws(SubscriptionInputError) {
+        guard !secret.isEmpty, secret.count <= 256 else {
+            throw SubscriptionInputError("'\(field)' must be 1 to 256 characters")
+        }
+        if secret.hasPrefix("whsec_") {
+            guard let key = Data(base64Encoded: String(secret.dropFirst(6))), key.count >= 16 else {
+                throw SubscriptionInputError("'\(field)' starting with whsec_ must continue with base64 of at least 16 bytes")
+            }
+        }
+    }
+
     static func validate(_ subscription: Subscription) throws(SubscriptionInputError) {
         guard WebhookURL.isValid(subscription.url) else {
             throw SubscriptionInputError(WebhookURL.refusal(field: "url", value: subscription.url))
@@ -119,15 +137,7 @@ public struct SubscriptionInput: Decodable, Sendable {
             throw SubscriptionInputError(
                 "unknown event type '\(event)': use \(EventType.allCases.map(\.rawValue).joined(separator: ", ")), job.* or *")
         }
-        let secret = subscription.secret
-        guard !secret.isEmpty, secret.count <= 256 else {
-            throw SubscriptionInputError("'secret' must be 1 to 256 characters")
-        }
-        if secret.hasPrefix("whsec_") {
-            guard let key = Data(base64Encoded: String(secret.dropFirst(6))), key.count >= 16 else {
-                throw SubscriptionInputError("'secret' starting with whsec_ must continue with base64 of at least 16 bytes")
-            }
-        }
+        try validateSecret(subscription.secret)
         if let endpoint = subscription.endpoint, !EndpointName.isValid(endpoint) {
             throw SubscriptionInputError("invalid 'endpoint' '\(endpoint)': use letters, digits, '-', '_' or '.' (at most 128)")
         }

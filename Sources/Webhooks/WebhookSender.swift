@@ -13,6 +13,8 @@ package struct OutgoingWebhook: Sendable {
     package var id: String
     /// Signs with the Standard Webhooks headers when set.
     package var secret: String?
+    /// A secret being rotated out: `webhook-signature` carries its signature too.
+    package var previousSecret: String?
     /// Adds `X-Webhook-Event`, `X-Webhook-Timestamp` (ms) and, with a secret,
     /// `X-Webhook-Signature` (hex HMAC of the body) for receivers built to that convention.
     package var eventType: String?
@@ -97,7 +99,10 @@ package final class WebhookSender: Sendable {
         request.headers.add(name: "webhook-timestamp", value: String(timestamp))
         let signer = webhook.secret.map(WebhookSigner.init(secret:))
         if let signer {
-            request.headers.add(name: "webhook-signature", value: signer.signature(id: webhook.id, timestamp: timestamp, body: webhook.body))
+            // Several signatures, space-separated, while a rotated-out secret overlaps (Standard Webhooks).
+            let signers = [signer] + (webhook.previousSecret.map { [WebhookSigner(secret: $0)] } ?? [])
+            request.headers.add(name: "webhook-signature", value: signers
+                .map { $0.signature(id: webhook.id, timestamp: timestamp, body: webhook.body) }.joined(separator: " "))
         }
         if let eventType = webhook.eventType {
             request.headers.add(name: "X-Webhook-Event", value: eventType)

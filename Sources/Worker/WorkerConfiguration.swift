@@ -54,6 +54,6 @@ public struct WorkerConfiguration: Sendable {
     /// a fifth of the lease, at least 2 s (the kill itself, clock rate differences).
     public var fenceMargin: Duration { max(.seconds(2), lease / 5) }
 
-    /// A worker whose heartbeat is older than this is lost (by Redis' clock).
+    /// How long after a heartbeat the reaper may declare this manager lost (by Redis' clock).
     public var workerDeadAfter: Duration { lease + fenceMargin }
 }

@@ -17,7 +17,7 @@ extension WorkerManager {
         let sent = ContinuousClock.now
         let local = running.ids
         do {
-            try await store.heartbeat(info, running: local.count, registrationTTL: configuration.lease * 3)
+            try await store.heartbeat(info, running: local.count, lease: configuration.workerDeadAfter, registrationTTL: configuration.lease * 3)
             lastRenewal.withLock { $0 = max($0, sent) }
             if fenced.withLock({ fenced in defer { fenced = false }; return fenced }) {
                 logger.notice("lease renewed again; claiming resumes")
@@ -76,33 +76,7 @@ extension WorkerManager {
     }
 
     func reaperLoop() async {
-        // The orphan sweep walks the job keys a page per reaper turn, so its cost stays small
-        // and steady however many jobs there are.
-        var orphanCursor = "0"
-        let reaper = Reaper(store: store)
-        while !Task.isCancelled {
-            let jitter = Double.random(in: 0.8...1.2)
-            try? await Task.sleep(for: configuration.reaperInterval * jitter)
-            if Task.isCancelled { break }
-            do {
-                guard try await reaper.acquireLock(workerID: configuration.workerID, for: configuration.reaperInterval) else { continue }
-                let pass = try await reaper.pass(
-                    maxRequeues: configuration.maxRequeues, workerDeadAfter: configuration.workerDeadAfter, orphanCursor: orphanCursor)
-                orphanCursor = pass.cursor
-                let summary = pass.summary
-                if summary.orphans > 0 {
-                    logger.warning("found jobs IN_PROGRESS that no live worker holds; recovered them", metadata: ["count": "\(summary.orphans)"])
-                }
-                if !summary.isEmpty {
-                    logger.notice("reaper recovered work", metadata: [
-                        "requeued": "\(summary.requeued)", "failed": "\(summary.failed)",
-                        "expiredInQueue": "\(summary.expired)", "lostWorkers": "\(summary.workersRemoved)",
-                        "returnedClaims": "\(summary.claimsReturned)",
-                    ])
-                }
-            } catch {
-                logger.warning("reaper pass failed", metadata: ["error": "\(error)"])
-            }
-        }
+        await ReaperLoop(store: store, holder: configuration.workerID, interval: configuration.reaperInterval,
+                         maxRequeues: configuration.maxRequeues, logger: logger).run()
     }
 }

@@ -1,6 +1,7 @@
 import Logging
 import OrchestratorCore
 import Redis
+import ServiceLifecycle
 
 extension WorkerManager {
     func execute(_ job: ClaimedJob) async {
@@ -48,9 +49,10 @@ extension WorkerManager {
     }
 
     /// Records the outcome, retrying while Redis is unreachable (for up to twice the lease:
-    /// after that the reaper has requeued the job and the result would be refused anyway).
+    /// after that the reaper has requeued the job and the result would be refused anyway; at
+    /// shutdown for 5 s at most, so the manager stops within its grace).
     private func record(_ job: ClaimedJob, outcome: JobOutcome, elapsed: Duration, logger: Logger) async {
-        let deadline = ContinuousClock.now + configuration.lease * 2
+        var deadline = ContinuousClock.now + configuration.lease * 2
         var delay = Duration.milliseconds(50)
         let ms = elapsed.wholeMilliseconds
         while true {
@@ -71,6 +73,7 @@ extension WorkerManager {
                 }
                 return
             } catch let error as RedisError where error.isConnectionError && ContinuousClock.now < deadline {
+                if Task.isShuttingDownGracefully { deadline = min(deadline, ContinuousClock.now + .seconds(5)) }
                 logger.warning("cannot record the job's result yet; retrying", metadata: ["error": "\(error)"])
                 try? await Task.sleep(for: delay)
                 delay = min(delay * 2, .seconds(2))

@@ -1,4 +1,5 @@
 import API
+import Foundation
 import ArgumentParser
 import Logging
 import OrchestratorCore
@@ -16,6 +17,9 @@ struct APICommand: AsyncParsableCommand {
     @Flag(name: .customLong("allow-private-webhooks"), help: "Let the webhook test button reach loopback/private addresses (env ORCH_ALLOW_PRIVATE_WEBHOOKS=1).")
     var allowPrivateWebhooks = false
 
+    @Option(name: .customLong("max-requeues"), help: "Times a lost worker's job is requeued before it fails, for the API's reaper turns and RunPod workers' dropped jobs (env ORCH_MAX_REQUEUES).")
+    var maxRequeues: Int = Int(ProcessInfo.processInfo.environment["ORCH_MAX_REQUEUES"] ?? "") ?? 1
+
     func run() async throws {
         let stop = await StopSignals.catching()
         common.bootstrap()
@@ -27,10 +31,11 @@ struct APICommand: AsyncParsableCommand {
             subscriber.close()
             redis.close()
         }
+        let store = JobStore(redis: redis, keys: common.keys, defaults: jobs.defaults)
         let server = APIServer(
-            configuration: api.configuration(workerDeadAfter: .seconds(30), allowPrivateWebhooks: allowPrivateWebhooks),
+            configuration: api.configuration(allowPrivateWebhooks: allowPrivateWebhooks, maxRequeues: maxRequeues),
             redis: redis,
-            store: JobStore(redis: redis, keys: common.keys, defaults: jobs.defaults),
+            store: store,
             subscriber: subscriber,
             logger: logger
         )
@@ -38,6 +43,8 @@ struct APICommand: AsyncParsableCommand {
             logger.info("API listening", metadata: ["url": "http://\(api.host):\(port)", "redis": "\(redisConfiguration.endpointDescription)"])
             say("API: http://\(api.host):\(port)")
         }
-        try await stop.run([application], logger: logger)
+        let reaper = ReaperLoop(store: store, holder: "api-\(getpid())-\(JobID.make().prefix(6))",
+                                maxRequeues: server.configuration.maxRequeues, logger: logger)
+        try await stop.run([application, ReaperRole(loop: reaper)], logger: logger)
     }
 }

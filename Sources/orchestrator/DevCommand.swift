@@ -43,8 +43,8 @@ struct DevCommand: AsyncParsableCommand {
         }
         let store = JobStore(redis: redis, keys: common.keys, defaults: jobs.defaults)
         let selfPath = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
-        let runtime = try worker.makeRuntime(defaultHandler: "'\(selfPath)' example-handler", logger: logger)
         var workerConfiguration = worker.configuration
+        let runtime = try worker.makeRuntime(defaultHandler: "'\(selfPath)' example-handler", workerID: workerConfiguration.workerID, logger: logger)
         if worker.concurrency == 1 && ProcessInfo.processInfo.environment["ORCH_CONCURRENCY"] == nil {
             workerConfiguration.concurrency = 2
         }
@@ -54,7 +54,7 @@ struct DevCommand: AsyncParsableCommand {
             configuration: notifier.configuration(forceAllowPrivate: true), redis: redis, keys: common.keys,
             logger: Logger(label: "orchestrator.notifier"))
         let server = APIServer(
-            configuration: api.configuration(workerDeadAfter: workerConfiguration.workerDeadAfter, allowPrivateWebhooks: true),
+            configuration: api.configuration(allowPrivateWebhooks: true, maxRequeues: worker.maxRequeues),
             redis: redis, store: store, subscriber: subscriber, logger: Logger(label: "orchestrator.api")
         )
         let application = server.makeApplication { port in

@@ -18,10 +18,16 @@ struct WorkerCommand: AsyncParsableCommand {
         let logger = Logger(label: "orchestrator.worker")
         let redis = RedisClient(configuration: try common.redisConfiguration())
         defer { redis.close() }
+        let configuration = worker.configuration
+        let store = JobStore(redis: redis, keys: common.keys)
+        if worker.runtime == .runpod {
+            let supervisor = try worker.makeRunPodSupervisor(configuration: configuration, store: store, logger: logger)
+            return try await stop.run([supervisor], logger: logger)
+        }
         let manager = WorkerManager(
-            configuration: worker.configuration,
-            store: JobStore(redis: redis, keys: common.keys),
-            runtime: try worker.makeRuntime(defaultHandler: nil, logger: logger),
+            configuration: configuration,
+            store: store,
+            runtime: try worker.makeRuntime(defaultHandler: nil, workerID: configuration.workerID, logger: logger),
             logger: logger
         )
         try await stop.run([manager], logger: logger)

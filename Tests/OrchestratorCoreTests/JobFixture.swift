@@ -35,7 +35,7 @@ final class JobFixture: Sendable {
     func claim(endpoint: String, worker: String = JobFixture.worker, max: Int = 1) async throws -> [ClaimedJob] {
         // A worker heartbeats before it claims (a worker no one heard of holds no job).
         try await store.heartbeat(WorkerInfo(id: worker, host: "h", pid: 1, endpoints: [endpoint], concurrency: max, startedAt: 0),
-                                  running: 0, registrationTTL: .seconds(60))
+                                  running: 0, lease: .seconds(60), registrationTTL: .seconds(60))
         let claimed = try await store.claimNext(workerID: worker, endpoint: endpoint, max: max)
         claims.withLock { claims in for job in claimed { claims[job.id] = job } }
         return claimed
@@ -95,11 +95,11 @@ final class JobFixture: Sendable {
     /// Makes `worker` look lost (its heartbeat long ago) and runs a reaper pass.
     func reapLost(_ worker: String = JobFixture.worker, maxRequeues: Int = 1) async throws -> ReapSummary {
         try await redis.send("ZADD", keys.global.workers, 0, worker)
-        return try await Reaper(store: store).pass(maxRequeues: maxRequeues, workerDeadAfter: .seconds(60)).summary
+        return try await Reaper(store: store).pass(maxRequeues: maxRequeues).summary
     }
 
     func reap(maxRequeues: Int = 1) async throws -> ReapSummary {
-        try await Reaper(store: store).pass(maxRequeues: maxRequeues, workerDeadAfter: .seconds(60)).summary
+        try await Reaper(store: store).pass(maxRequeues: maxRequeues).summary
     }
 }
 

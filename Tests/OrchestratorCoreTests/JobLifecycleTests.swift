@@ -65,7 +65,7 @@ struct JobLifecycleTests {
             #expect(rest.map(\.id) == Array(ids.suffix(2)))
             let record = try await fixture.record(ids[0], endpoint: "fifo")
             #expect(record?.input == #"{"n":1}"# && record?.worker == JobFixture.worker)
-            let health = try await fixture.store.health(endpoint: "fifo", workerDeadAfter: .seconds(30))
+            let health = try await fixture.store.health(endpoint: "fifo")
             #expect(health.inQueue == 0)
         }
     }
@@ -100,7 +100,7 @@ struct JobLifecycleTests {
             let first = try await fixture.submit(endpoint: "r")
             let second = try await fixture.submit(endpoint: "r")
             let info = WorkerInfo(id: "dead", host: "h", pid: 1, endpoints: ["r"], concurrency: 1, startedAt: 0)
-            try await fixture.store.heartbeat(info, running: 0, registrationTTL: .seconds(60))
+            try await fixture.store.heartbeat(info, running: 0, lease: .seconds(60), registrationTTL: .seconds(60))
             // The manager moved the first job into its claiming list and died before claiming it.
             try await fixture.redis.send("LMOVE", fixture.ep("r").queue, fixture.ep("r").claiming("dead"), "RIGHT", "LEFT")
             let summary = try await fixture.reapLost("dead")
@@ -118,7 +118,7 @@ struct JobLifecycleTests {
             let orphan = try await fixture.submit(endpoint: "o")
             let healthy = try await fixture.submit(endpoint: "o")
             let info = WorkerInfo(id: JobFixture.worker, host: "h", pid: 1, endpoints: ["o"], concurrency: 2, startedAt: 0)
-            try await fixture.store.heartbeat(info, running: 2, registrationTTL: .seconds(60))
+            try await fixture.store.heartbeat(info, running: 2, lease: .seconds(60), registrationTTL: .seconds(60))
             try await fixture.claim(endpoint: "o", max: 2)
             // The running-set write was lost (failover, or deleted by hand): nothing would reap it.
             try await fixture.redis.send("SREM", fixture.ep("o").running(JobFixture.worker), orphan)
@@ -126,7 +126,7 @@ struct JobLifecycleTests {
             var cursor = "0"
             var orphans = 0
             repeat {
-                let pass = try await Reaper(store: fixture.store).pass(maxRequeues: 1, workerDeadAfter: .seconds(60), orphanCursor: cursor, orphanPage: 1)
+                let pass = try await Reaper(store: fixture.store).pass(maxRequeues: 1, orphanCursor: cursor, orphanPage: 1)
                 cursor = pass.cursor
                 orphans += pass.summary.orphans
             } while cursor != "0"
@@ -164,13 +164,13 @@ struct JobLifecycleTests {
             try await fixture.claim(endpoint: "hb", worker: "w", max: 2)
             _ = try await fixture.store.cancel(endpoint: "hb", id: cancelled)
             let info = WorkerInfo(id: "w", host: "h", pid: 42, endpoints: ["hb"], concurrency: 4, startedAt: 1)
-            let now = try await fixture.store.heartbeat(info, running: 2, registrationTTL: .seconds(30))
+            let now = try await fixture.store.heartbeat(info, running: 2, lease: .seconds(60), registrationTTL: .seconds(30))
             #expect(try await fixture.store.held(workerID: "w", endpoints: ["hb"]) == ["hb": [mine]])
-            #expect(try await fixture.redis.send("ZSCORE", fixture.keys.global.workers, "w").int == now)
+            #expect(try await fixture.redis.send("ZSCORE", fixture.keys.global.workers, "w").int == now + 60_000)
             let worker = try await fixture.redis.send("HGETALL", fixture.keys.global.worker("w")).stringDictionary ?? [:]
             #expect(worker["host"] == "h" && worker["running"] == "2" && worker["concurrency"] == "4" && worker["kind"] == "manager")
             #expect(try await fixture.store.directory.all() == ["hb"])
-            let health = try await fixture.store.health(endpoint: "hb", workerDeadAfter: .seconds(30))
+            let health = try await fixture.store.health(endpoint: "hb")
             #expect(health.runningWorkers == 2 && health.idleWorkers == 2 && health.inProgress == 1)
         }
     }
@@ -194,9 +194,9 @@ struct JobLifecycleTests {
             let other = try await fixture.submit(endpoint: "t")
             #expect(try await fixture.store.cancel(endpoint: "t", id: id) == .applied(from: .inQueue))
             #expect(try await fixture.redis.send("LLEN", fixture.ep("t").queue) == .integer(2))
-            #expect(try await fixture.store.health(endpoint: "t", workerDeadAfter: .seconds(30)).inQueue == 1)
+            #expect(try await fixture.store.health(endpoint: "t").inQueue == 1)
             #expect(try await fixture.store.retry(endpoint: "t", id: id) == .applied(from: .cancelled))
-            #expect(try await fixture.store.health(endpoint: "t", workerDeadAfter: .seconds(30)).inQueue == 2)
+            #expect(try await fixture.store.health(endpoint: "t").inQueue == 2)
             // Still in its old place, once.
             #expect(try await fixture.claim(endpoint: "t", max: 5).map(\.id) == [id, other])
             #expect(try await fixture.redis.send("HGET", fixture.ep("t").stats, "tombstones") == .bulkString(Array("0".utf8)))
@@ -208,7 +208,7 @@ struct JobLifecycleTests {
             let id = try await fixture.submit(endpoint: "t2", input: #"{"keep":1}"#)
             _ = try await fixture.store.cancel(endpoint: "t2", id: id)
             #expect(try await fixture.claim(endpoint: "t2").isEmpty)
-            #expect(try await fixture.store.health(endpoint: "t2", workerDeadAfter: .seconds(30)).inQueue == 0)
+            #expect(try await fixture.store.health(endpoint: "t2").inQueue == 0)
             #expect(try await fixture.store.retry(endpoint: "t2", id: id) == .applied(from: .cancelled))
             #expect(try await fixture.claim(endpoint: "t2").first?.input == #"{"keep":1}"#)
         }
@@ -236,7 +236,7 @@ struct JobLifecycleTests {
             #expect(try await fixture.store.purgeQueue(endpoint: "p", batch: 2) == 6)
             for id in ids { #expect(try await fixture.status(id, endpoint: "p") == .cancelled) }
             #expect(try await fixture.redis.send("LLEN", fixture.ep("p").queue) == .integer(0))
-            #expect(try await fixture.store.health(endpoint: "p", workerDeadAfter: .seconds(30)).inQueue == 0)
+            #expect(try await fixture.store.health(endpoint: "p").inQueue == 0)
             #expect(try await fixture.record(ids[3], endpoint: "p")?.input == #"{"n":1}"#)
         }
     }

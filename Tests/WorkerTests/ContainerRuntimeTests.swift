@@ -124,4 +124,24 @@ struct ContainerRuntimeTests {
         }
         #expect(message.contains("137") && message.contains("out of memory"))
     }
+
+    @Test func aManagerStartingWithADeadOnesIdKillsItsContainers() async throws {
+        if skipUnlessAvailable() { return }
+        let worker = "dead-\(getpid())"
+        let name = "orch-leftover-\(getpid())"
+        // What a manager killed with SIGKILL leaves behind: its container, still running.
+        let leftover = try ChildProcess.spawn("podman", arguments: [
+            "run", "--rm", "-d", "--name", name, "--label", "orch.worker=\(worker)", "--network", "none", Self.image, "sleep", "60",
+        ], environment: Self.podmanEnvironment, stdout: .null, stderr: .null)
+        #expect(leftover.waitBlocking() == .exited(0))
+        let runtime = ContainerRuntime(cli: "podman", image: Self.image, cliEnvironment: ["CONTAINERS_CONF": Self.configurationFile], workerID: worker)
+        #expect(await runtime.leftoverContainers() == [name])
+        try await runtime.start()
+        var gone = false
+        for _ in 0..<100 {
+            if Self.run("podman", ["container", "exists", name]) == .exited(1) { gone = true; break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(gone, "container \(name) of the dead manager still exists")
+    }
 }

@@ -37,6 +37,7 @@ public enum JobField: String, Sendable, CaseIterable {
     case sync
     /// "1" for `policy.lowPriority` jobs (they wait in the endpoint's low queue).
     case low
-    /// The latest progress a running job reported (JSON), shown by `/status` while it runs.
-    case progress
+    /// The latest progress a running job reported (JSON), shown by `/status` while it runs;
+    /// when it was last announced (ms), and whether a later one still waits to be.
+    case progress, progressAt, progressPending
 }

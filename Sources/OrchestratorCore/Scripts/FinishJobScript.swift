@@ -12,7 +12,8 @@ import Redis
 /// KEYS: base, running set, events, stats.
 /// ARGV: job count, then per job ``FinishJobScript/fieldsPerJob`` values: id, status, output
 /// ('' = none), error ('' = none), started at ms, run ms, delay ms, seq at the claim, ttl ms,
-/// sync ('1' or ''), webhook, webhookv2.
+/// flags ('1' = a /runsync caller waits, 'p' = a progress update is pending announcement), webhook,
+/// webhookv2.
 /// Returns per job 'OK' or the job's current status ('' when it is gone): refused.
 enum FinishJobScript {
     static let fieldsPerJob = 12
@@ -35,7 +36,7 @@ enum FinishJobScript {
           job = load_job(id) or {id = id, seq = '0', ttl = '3600000'}
         else
           job = {id = id, startedAt = ARGV[a + 4], delayTime = ARGV[a + 6], seq = ARGV[a + 7], ttl = ARGV[a + 8],
-            sync = ARGV[a + 9], webhook = ARGV[a + 10], webhookv2 = ARGV[a + 11]}
+            sync = string.find(ARGV[a + 9], '1', 1, true) and '1' or '', webhook = ARGV[a + 10], webhookv2 = ARGV[a + 11]}
         end
         local started = tonumber(job.startedAt or '0')
         local elapsed = tonumber(ARGV[a + 5])
@@ -43,7 +44,11 @@ enum FinishJobScript {
         local fields = {status = to, completedAt = started + elapsed, executionTime = elapsed, seq = tonumber(job.seq) + 1}
         if ARGV[a + 2] ~= '' then fields.output = ARGV[a + 2] end
         if ARGV[a + 3] ~= '' then fields.error = ARGV[a + 3] end
-        if job.progress then fields.progress = false end
+        -- A progress update held back by the rate limit is announced before the end.
+        if job.progressPending == '1' or string.find(ARGV[a + 9], 'p', 1, true) then
+          redis.call('XADD', KEYS[3], '*', 'type', 'job.progress', 'job', id, 'seq', job.seq)
+          fields.progressPending = false
+        end
         write(job, fields)
         redis.call('PEXPIRE', job_key(id), tonumber(job.ttl))
         done[to] = (done[to] or 0) + 1

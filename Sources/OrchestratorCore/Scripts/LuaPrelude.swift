@@ -26,7 +26,7 @@ enum LuaPrelude {
     -- The fields of a job most moves need, as a table (absent fields are nil).
     local job_fields = {'status', 'worker', 'seq', 'attempt', 'requeues', 'createdAt', 'queuedAt', 'startedAt',
       'delayTime', 'queueTtl', 'queueDeadline', 'ttl', 'sync', 'low', 'webhook', 'webhookv2', 'input', 'executionTimeout',
-      'output', 'error', 'progress'}
+      'output', 'error', 'progress', 'progressPending'}
     local function load_job(id)
       local values = redis.call('HMGET', job_key(id), unpack(job_fields))
       if not values[1] then return nil end

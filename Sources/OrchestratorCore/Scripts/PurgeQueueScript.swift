@@ -3,7 +3,7 @@ import Redis
 /// `/purge-queue`, one slice: takes up to a batch of entries off the endpoint's queues and ends
 /// their jobs CANCELLED (so purged jobs still end in a state and fire webhooks); tombstones
 /// met on the way are dropped. Callers repeat until a slice takes nothing, so each call stays
-/// short (a slice of 1,000 takes a few ms) however deep the queue is.
+/// short (a slice of 200 takes a few ms) however deep the queue is.
 ///
 /// KEYS: base, queue, low queue, events, stats, queue deadlines.
 /// ARGV: batch size. Returns {jobs cancelled, entries taken}.

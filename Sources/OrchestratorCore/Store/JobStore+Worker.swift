@@ -6,6 +6,8 @@ struct FinishRequest: Sendable {
     let outcome: JobOutcome
     /// ms the run took (the worker's monotonic clock).
     let elapsed: Int
+    /// The last progress update was held back by the rate limit: announce it before the end.
+    var progressPending = false
 }
 
 /// The worker side: claims, results, hand-backs, heartbeats.
@@ -47,7 +49,8 @@ extension JobStore {
 
     /// Ends a run. Refused when the job is no longer this worker's (cancelled, or its worker was
     /// declared lost). Results of one worker's jobs recorded at the same time share a script call.
-    public func finish(_ job: ClaimedJob, workerID: String, outcome: JobOutcome, elapsed: Duration) async throws -> TransitionResult {
+    public func finish(_ job: ClaimedJob, workerID: String, outcome: JobOutcome, elapsed: Duration,
+                       progressPending: Bool = false) async throws -> TransitionResult {
         let batches = finishBatches.withLock { batches in
             let key = "\(job.endpoint)\u{0}\(workerID)"
             if let batch = batches[key] { return batch }
@@ -58,7 +61,8 @@ extension JobStore {
             batches[key] = batch
             return batch
         }
-        return try await batches.run(FinishRequest(job: job, outcome: outcome, elapsed: max(0, elapsed.wholeMilliseconds)))
+        return try await batches.run(FinishRequest(
+            job: job, outcome: outcome, elapsed: max(0, elapsed.wholeMilliseconds), progressPending: progressPending))
     }
 
     /// Ends a run for a caller that did not keep the claim's context (a RunPod HTTP worker's
@@ -82,7 +86,8 @@ extension JobStore {
             }
             arguments += [
                 job.id, request.outcome.status.rawValue, output, error, job.startedAt < 0 ? "" : String(job.startedAt),
-                request.elapsed, job.delayTime, job.seq, job.ttl, job.sync ? "1" : "", job.webhook ?? "", job.webhookv2 ?? "",
+                request.elapsed, job.delayTime, job.seq, job.ttl, (job.sync ? "1" : "") + (request.progressPending ? "p" : ""),
+                job.webhook ?? "", job.webhookv2 ?? "",
             ]
         }
         let reply = try await FinishJobScript.script.run(
@@ -90,6 +95,44 @@ extension JobStore {
         let parts = reply.array?.map { $0.string ?? "" } ?? []
         guard parts.count == requests.count else { throw JobStoreError.unexpectedReply(script: "finish", reply: "\(reply)") }
         return parts.map { $0 == "OK" ? .applied(from: .inProgress) : $0.isEmpty ? .notFound : .refused(current: JobStatus(rawValue: $0)) }
+    }
+
+    /// Stores a running job's progress (and announces it, at most once per `interval`).
+    /// Refused (nothing written) when the job is not this worker's any more.
+    public func reportProgress(endpoint: String, id: String, workerID: String, value: String,
+                               interval: Duration) async throws -> ProgressResult {
+        let ep = keys.endpoint(endpoint)
+        let reply = try await ProgressScript.script.run(
+            on: client, keys: [ep.base, ep.running(workerID), ep.events], arguments: [id, value, interval.wholeMilliseconds])
+        switch reply.string {
+        case "EMITTED": return .announced
+        case "STORED": return .heldBack
+        case "REFUSED": return .refused
+        default: throw JobStoreError.unexpectedReply(script: "progress", reply: "\(reply)")
+        }
+    }
+
+    /// Ends TIMED_OUT the jobs of `workerID` on `endpoint` running past their execution timeout
+    /// (for workers that cannot be trusted to enforce it); returns their ids.
+    public func expireRuns(endpoint: String, workerID: String) async throws -> [String] {
+        let ep = keys.endpoint(endpoint)
+        let reply = try await ExpireRunsScript.script.run(
+            on: client, keys: [ep.base, ep.running(workerID), ep.events, ep.stats], arguments: [])
+        return reply.array?.compactMap(\.string) ?? []
+    }
+
+    /// Recovers (requeue or fail) the jobs `workerID` holds on `endpoint` but did not list, taken
+    /// more than `grace` ago (nothing listed and no grace: every job of a worker that is gone).
+    /// Returns (requeued, failed).
+    public func dropUnlisted(endpoint: String, workerID: String, listed: [String], grace: Duration,
+                             maxRequeues: Int, reason: String = "no longer reported by its worker") async throws -> (requeued: Int, failed: Int) {
+        let ep = keys.endpoint(endpoint)
+        let reply = try await DropUnlistedScript.script.run(
+            on: client, keys: [ep.base, ep.queue, ep.lowQueue, ep.running(workerID), ep.events, ep.stats],
+            arguments: [workerID, grace.wholeMilliseconds, maxRequeues, reason] + listed)
+        let counts = reply.array?.compactMap(\.int) ?? []
+        guard counts.count == 2 else { throw JobStoreError.unexpectedReply(script: "drop-unlisted", reply: "\(reply)") }
+        return (counts[0], counts[1])
     }
 
     /// Hands a running job back to the head of its queue (worker shutdown).
@@ -100,12 +143,14 @@ extension JobStore {
         return try TransitionResult(reply: reply, script: "release")
     }
 
-    /// Registers the worker (its lease: every job in its running sets is its own while it
-    /// heartbeats) and lists its endpoints. Returns Redis' time.
+    /// Registers the worker and renews its lease: every job in its running sets is its own
+    /// until `lease` from now (Redis' clock), when the reaper may declare it lost. Lists its
+    /// endpoints. Returns Redis' time.
     @discardableResult
-    public func heartbeat(_ worker: WorkerInfo, running: Int, registrationTTL: Duration) async throws -> Int {
-        var arguments: [any RedisArgumentConvertible] = [worker.id, registrationTTL.wholeMilliseconds]
-        for (field, value) in worker.hashFields(running: running) { arguments += [field, value] }
+    public func heartbeat(_ worker: WorkerInfo, running: Int, lease: Duration, registrationTTL: Duration,
+                          extra: [(String, String)] = []) async throws -> Int {
+        var arguments: [any RedisArgumentConvertible] = [worker.id, registrationTTL.wholeMilliseconds, lease.wholeMilliseconds]
+        for (field, value) in worker.hashFields(running: running) + extra { arguments += [field, value] }
         let reply = try await HeartbeatScript.script.run(
             on: client, keys: [keys.global.workers, keys.global.worker(worker.id), keys.global.endpoints], arguments: arguments)
         return reply.int ?? 0
@@ -119,6 +164,27 @@ extension JobStore {
             held[endpoint] = Set(reply.array?.compactMap(\.string) ?? [])
         }
         return held
+    }
+
+    /// True when `workerID` holds the job `id` (it is in its running set).
+    public func holds(endpoint: String, workerID: String, id: String) async throws -> Bool {
+        try await client.send("SISMEMBER", keys.endpoint(endpoint).running(workerID), id).int == 1
+    }
+
+    /// The jobs a RunPod worker said it runs in its last ping (its registry's `jobs`), and those
+    /// it holds, in one round trip.
+    public func reportedAndHeld(endpoint: String, workerID: String) async throws -> (reported: Set<String>, held: Set<String>) {
+        let replies = try await client.pipeline([
+            RedisCommand("HGET", keys.global.worker(workerID), "jobs"),
+            RedisCommand("SMEMBERS", keys.endpoint(endpoint).running(workerID)),
+        ])
+        let reported = (replies[0].string ?? "").split(separator: ",").map(String.init)
+        return (Set(reported), Set(replies[1].array?.compactMap(\.string) ?? []))
+    }
+
+    /// Forgets what a RunPod worker reported running (its replica ended; a new one reports anew).
+    public func forgetReported(workerID: String) async throws {
+        try await client.send("HDEL", keys.global.worker(workerID), "jobs")
     }
 
     /// Removes a worker's registration at a clean exit.

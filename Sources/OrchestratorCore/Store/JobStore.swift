@@ -98,7 +98,9 @@ public final class JobStore: Sendable {
         return (fields.isEmpty ? nil : JobRecord(id: id, endpoint: endpoint, fields: fields), chunks)
     }
 
-    public func health(endpoint: String, workerDeadAfter: Duration) async throws -> EndpointHealth {
+    /// RunPod's `/health`: counters, the queue's length without tombstones, jobs held, and the
+    /// free and busy slots of live workers (lease deadline not passed) serving the endpoint.
+    public func health(endpoint: String) async throws -> EndpointHealth {
         let ep = keys.endpoint(endpoint)
         let replies = try await redis.pipeline([
             RedisCommand("HGETALL", ep.stats),
@@ -120,19 +122,20 @@ public final class JobStore: Sendable {
         var index = 0
         while index + 1 < registry.count {
             if let id = registry[index].string, let score = registry[index + 1].int {
-                workers.append((id, score >= now - workerDeadAfter.wholeMilliseconds))
+                workers.append((id, score >= now))
             }
             index += 2
         }
         guard !workers.isEmpty else { return health }
         let details = try await redis.pipeline(workers.flatMap { worker in [
-            RedisCommand("HMGET", keys.global.worker(worker.id), "endpoints", "concurrency", "running"),
+            RedisCommand("HMGET", keys.global.worker(worker.id), "endpoints", "concurrency", "running", "supervisor"),
             RedisCommand("SCARD", ep.running(worker.id)),
         ] })
         for (offset, worker) in workers.enumerated() {
             let held = details[offset * 2 + 1].int ?? 0
             health.inProgress += held
-            guard worker.live, let values = details[offset * 2].array?.map(\.string), values.count == 3,
+            // A supervised RunPod worker's slots are counted once, by its manager.
+            guard worker.live, let values = details[offset * 2].array?.map(\.string), values.count == 4, values[3] == nil,
                   let endpoints = values[0], endpoints.split(separator: ",").contains(Substring(endpoint)) else { continue }
             let concurrency = values[1].flatMap { Int($0) } ?? 0
             let running = min(concurrency, values[2].flatMap { Int($0) } ?? 0)
@@ -162,7 +165,7 @@ public final class JobStore: Sendable {
     }
 
     /// Cancels every queued job of the endpoint, a slice of `batch` per script call; returns how many.
-    public func purgeQueue(endpoint: String, batch: Int = 1000) async throws -> Int {
+    public func purgeQueue(endpoint: String, batch: Int = 200) async throws -> Int {
         let ep = keys.endpoint(endpoint)
         var total = 0
         while true {

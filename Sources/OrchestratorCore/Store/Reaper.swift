@@ -19,10 +19,10 @@ public struct Reaper: Sendable {
         return !reply.isNull
     }
 
-    /// One pass. Workers whose heartbeat is older than `workerDeadAfter` are lost; the orphan
-    /// sweep looks at one page (`orphanPage` keys) of job hashes from `orphanCursor`. Returns
-    /// what it did and the cursor to go on from ("0" when a full cycle ended).
-    public func pass(maxRequeues: Int, workerDeadAfter: Duration, orphanCursor: String = "0", orphanPage: Int = 1000,
+    /// One pass. Workers whose lease deadline (their registry score) has passed are lost; the
+    /// orphan sweep looks at one page (`orphanPage` keys) of job hashes from `orphanCursor`.
+    /// Returns what it did and the cursor to go on from ("0" when a full cycle ended).
+    public func pass(maxRequeues: Int, orphanCursor: String = "0", orphanPage: Int = 1000,
                      batch: Int = 500) async throws -> (summary: ReapSummary, cursor: String) {
         let replies = try await redis.pipeline([
             RedisCommand("TIME"),
@@ -30,13 +30,13 @@ public struct Reaper: Sendable {
             RedisCommand("SMEMBERS", keys.global.endpoints),
             RedisCommand("SCAN", orphanCursor, "MATCH", "\(keys.prefix){*}:job:*", "COUNT", orphanPage, "TYPE", "hash"),
         ])
-        let lostBefore = JobStore.milliseconds(time: replies[0]) - workerDeadAfter.wholeMilliseconds
+        let now = JobStore.milliseconds(time: replies[0])
         var lost: [String] = [], live: [String] = []
         let registry = replies[1].array ?? []
         var index = 0
         while index + 1 < registry.count {
             if let id = registry[index].string, let score = registry[index + 1].int {
-                if score < lostBefore { lost.append(id) } else { live.append(id) }
+                if score < now { lost.append(id) } else { live.append(id) }
             }
             index += 2
         }
@@ -60,7 +60,7 @@ public struct Reaper: Sendable {
         for worker in lost {
             let removed = try await ForgetWorkerScript.script.run(
                 on: redis, keys: [keys.global.workers, keys.global.worker(worker), keys.global.events],
-                arguments: [worker, lostBefore])
+                arguments: [worker])
             summary.workersRemoved += removed.int ?? 0
         }
         return (summary, cursor)

@@ -3,11 +3,11 @@ import Foundation
 import OrchestratorCore
 import Webhooks
 
-/// `orchestrator webhooks add|ls|rm|test`.
+/// `orchestrator webhooks add|ls|rm|test|secret|rotate-secret`.
 struct WebhooksCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "webhooks", abstract: "Manage webhook subscriptions (events of all jobs to a URL).",
-        subcommands: [Add.self, List.self, Remove.self, Test.self])
+        subcommands: [Add.self, List.self, Remove.self, Test.self, Secret.self, RotateSecret.self])
 
     static func row(_ item: [String: Any]) -> [String] {
         [
@@ -84,6 +84,46 @@ struct WebhooksCommand: AsyncParsableCommand {
                 say("deleted \(id)")
             }
         }
+    }
+
+    struct Secret: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "secret", abstract: "Show a subscription's signing secret.")
+        @OptionGroup var client: ClientOptions
+        @Argument(help: "The subscription id (wh_...).") var id: String
+
+        func run() async throws {
+            try await runClient {
+                let answer = try await client.client.send(.GET, "/api/webhooks/\(pathSegment(id))/secret")
+                if client.json { return say(answer.body) }
+                WebhooksCommand.printSecret(answer.object)
+            }
+        }
+    }
+
+    struct RotateSecret: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rotate-secret", abstract: "Give a subscription a new signing secret; the old one keeps signing for --overlap.")
+        @OptionGroup var client: ClientOptions
+        @Argument(help: "The subscription id (wh_...).") var id: String
+        @Option(help: "The new secret (whsec_...; one is generated when not given).") var secret: String?
+        @Option(help: "Seconds the old secret keeps signing beside the new one (default 86400; 0: stops at once).") var overlap: Int?
+
+        func run() async throws {
+            try await runClient {
+                let body = JSONText.object([("secret", secret.map { .string($0) }), ("overlap", overlap.map { .int($0) })])
+                let answer = try await client.client.send(.POST, "/api/webhooks/\(pathSegment(id))/secret/rotate", body: body)
+                if client.json { return say(answer.body) }
+                WebhooksCommand.printSecret(answer.object)
+            }
+        }
+    }
+
+    static func printSecret(_ object: [String: Any]) {
+        Output.fields([
+            ("id", Output.text(object["id"])), ("secret", Output.text(object["secret"])),
+            ("previous", Output.text(object["previousSecret"])),
+            ("previous until", Output.text(object["previousSecretExpiresAt"])),
+        ])
     }
 
     struct Test: AsyncParsableCommand {
