@@ -150,3 +150,14 @@ def test_api_survives_redis_restart(cluster):
     job_id = wait_for(lambda: (lambda r: r.json().get("id") if r.status_code == 200 else None)(
         requests.post(f"{cluster.base}/run", json={"input": {}}, timeout=15)), timeout=15, what="API to recover")
     cluster.wait_status(job_id, "COMPLETED", timeout=30)
+
+
+def test_first_requests_after_a_redis_restart_succeed(cluster):
+    cluster.start_api()
+    for _ in range(4):  # both pooled connections of the API in use
+        assert requests.post(f"{cluster.base}/run", json={"input": {}}, timeout=10).status_code == 200
+    cluster.redis.proc.kill()
+    cluster.redis.proc.wait()
+    cluster.redis.start()  # answers PING again
+    codes = [requests.post(f"{cluster.base}/run", json={"input": {}}, timeout=15).status_code for _ in range(4)]
+    assert codes == [200] * 4
