@@ -161,3 +161,13 @@ def test_first_requests_after_a_redis_restart_succeed(cluster):
     cluster.redis.start()  # answers PING again
     codes = [requests.post(f"{cluster.base}/run", json={"input": {}}, timeout=15).status_code for _ in range(4)]
     assert codes == [200] * 4
+
+
+def test_run_refuses_webhook_urls_with_spaces_or_control_characters(cluster):
+    cluster.start_api()
+    for url in ["http://x/a\r\nX-Injected: 1", "http://x/a b", "http://x/\t", "http://x/\u2028"]:
+        for field in ("webhook", "webhookv2"):
+            response = requests.post(f"{cluster.base}/run", json={"input": {}, field: url}, timeout=10)
+            assert response.status_code == 400, (url, response.text)
+            assert "without spaces or control characters" in response.json()["error"]
+    assert cluster.redis.cli("DBSIZE") == "0"
