@@ -171,3 +171,25 @@ def test_run_refuses_webhook_urls_with_spaces_or_control_characters(cluster):
             assert response.status_code == 400, (url, response.text)
             assert "without spaces or control characters" in response.json()["error"]
     assert cluster.redis.cli("DBSIZE") == "0"
+
+
+def test_errors_are_json_unknown_paths_wrong_methods_and_ids_naming_other_keys(cluster):
+    cluster.start_api()
+    cluster.start_worker()
+    missing = requests.get(f"{cluster.base}/v2/default/nope", timeout=10)
+    assert missing.status_code == 404 and missing.headers["Content-Type"] == "application/json"
+    assert "no route" in missing.json()["error"]
+    wrong = requests.delete(f"{cluster.base}/v2/default/run", timeout=10)
+    assert wrong.status_code == 405 and wrong.headers["Allow"] == "POST"
+    assert wrong.headers["Content-Type"] == "application/json" and "DELETE" in wrong.json()["error"]
+
+    # While a streaming job runs, `<id>:stream` names its list of unread partial outputs.
+    job_id = cluster.run({"stream": 3, "sleep": 30})
+    cluster.wait_status(job_id, "IN_PROGRESS")
+    time.sleep(1)  # the handler prints its stream lines at once; give the worker a moment to store them
+    other = requests.get(f"{cluster.base}/v2/default/status/{job_id}:stream", timeout=10)
+    assert other.status_code == 404, (other.status_code, other.text)
+    assert other.headers["Content-Type"] == "application/json" and "not found" in other.json()["error"]
+    stream = requests.get(f"{cluster.base}/v2/default/stream/{job_id}", timeout=10).json()["stream"]
+    assert [item["output"] for item in stream] == [{"chunk": 0}, {"chunk": 1}, {"chunk": 2}]
+    requests.post(f"{cluster.base}/cancel/{job_id}", timeout=10)

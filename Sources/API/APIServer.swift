@@ -23,6 +23,8 @@ public struct APIServer: Sendable {
 
     public func makeRouter() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
+        let routeTable = RouteTable()
+        router.add(middleware: JSONErrorMiddleware(routes: routeTable, logger: logger))
         router.add(middleware: APIKeyMiddleware(keys: configuration.apiKeys, openPaths: ["/ping"]))
         router.get("/ping") { _, _ in
             JSONResponse.make(JSONText.object([("status", .string("ok")), ("version", .string(OrchestratorVersion.current))]))
@@ -36,6 +38,7 @@ public struct APIServer: Sendable {
             deadLetters: DeadLetterStore(redis: store.redis, keys: store.keys), subscriptions: subscriptions,
             redis: store.redis, keys: store.keys, configuration: configuration, logger: logger
         ).register(on: router)
+        routeTable.load(router.routes)
         return router
     }
 
