@@ -193,3 +193,10 @@ def test_errors_are_json_unknown_paths_wrong_methods_and_ids_naming_other_keys(c
     stream = requests.get(f"{cluster.base}/v2/default/stream/{job_id}", timeout=10).json()["stream"]
     assert [item["output"] for item in stream] == [{"chunk": 0}, {"chunk": 1}, {"chunk": 2}]
     requests.post(f"{cluster.base}/cancel/{job_id}", timeout=10)
+
+
+def test_output_line_over_max_output_fails_the_job(cluster):
+    cluster.start_api()
+    cluster.start_worker("--max-output", "1000", handler="read line; head -c 5000 /dev/zero | tr '\\0' x; echo; sleep 30")
+    failed = cluster.wait_status(cluster.run({}), "FAILED", timeout=15)
+    assert failed["error"] == "handler output larger than 1000 bytes (--max-output); the handler was killed"

@@ -39,6 +39,9 @@ struct WorkerOptions: ParsableArguments {
     @Option(name: .customLong("grace"), help: "Seconds running jobs may go on after SIGTERM before they are handed back (env ORCH_GRACE).")
     var graceSeconds: Double = Double(ProcessInfo.processInfo.environment["ORCH_GRACE"] ?? "") ?? 30
 
+    @Option(name: .customLong("max-output"), help: "Longest handler output line in bytes; a longer one fails the job and kills the handler (env ORCH_MAX_OUTPUT).")
+    var maxOutput: Int = Int(ProcessInfo.processInfo.environment["ORCH_MAX_OUTPUT"] ?? "") ?? OutputLimit.defaultBytes
+
     @Option(name: .customLong("worker-id"), help: "Worker manager id (default: host-pid-random).")
     var workerID: String?
 
@@ -61,6 +64,7 @@ struct WorkerOptions: ParsableArguments {
 
     func validate() throws {
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
+        guard maxOutput >= 1 else { throw ValidationError("--max-output must be at least 1 byte") }
         guard leaseSeconds >= 1 else { throw ValidationError("--lease must be at least 1 second") }
         if runtime == .container && image == nil && ProcessInfo.processInfo.environment["ORCH_IMAGE"] == nil {
             throw ValidationError("the container runtime needs --image")
@@ -72,14 +76,14 @@ struct WorkerOptions: ParsableArguments {
         switch runtime {
         case .process:
             guard let handler else { throw ValidationError("--handler is required (the command that runs one job)") }
-            return ProcessRuntime(handler: handler)
+            return ProcessRuntime(handler: handler, maxOutputBytes: maxOutput)
         case .persistent:
             guard let handler else { throw ValidationError("--handler is required (the long-lived handler command)") }
-            return PersistentRuntime(handler: handler, size: concurrency, logger: logger)
+            return PersistentRuntime(handler: handler, size: concurrency, maxOutputBytes: maxOutput, logger: logger)
         case .container:
             let image = self.image ?? ProcessInfo.processInfo.environment["ORCH_IMAGE"] ?? ""
             let command = handler.map { ["/bin/sh", "-c", $0] } ?? []
-            return ContainerRuntime(cli: containerCLI, image: image, runArguments: containerArguments, command: command)
+            return ContainerRuntime(cli: containerCLI, image: image, runArguments: containerArguments, command: command, maxOutputBytes: maxOutput)
         }
     }
 }

@@ -15,8 +15,14 @@ public struct ContainerRuntime: JobRuntime {
     public let command: [String]
     /// Environment variables added for the CLI itself (`CONTAINERS_CONF`, `DOCKER_HOST`, ...).
     public let cliEnvironment: [String: String]
+    /// Longest stdout line (bytes) a handler may print; a longer one fails the job.
+    public let maxOutputBytes: Int
 
-    public init(cli: String = "podman", image: String, runArguments: [String] = [], command: [String] = [], cliEnvironment: [String: String] = [:]) {
+    public init(
+        cli: String = "podman", image: String, runArguments: [String] = [], command: [String] = [],
+        cliEnvironment: [String: String] = [:], maxOutputBytes: Int = OutputLimit.defaultBytes
+    ) {
+        self.maxOutputBytes = maxOutputBytes
         self.cli = cli
         self.image = image
         self.runArguments = runArguments
@@ -41,6 +47,7 @@ public struct ContainerRuntime: JobRuntime {
             arguments: arguments,
             environment: environment,
             context: context,
+            maxOutputBytes: maxOutputBytes,
             describe: "container \(name)",
             extraKill: {
                 // The CLI's own death does not stop the container; killing it by name does.
