@@ -16,6 +16,12 @@ struct APICommand: AsyncParsableCommand {
     @Flag(name: .customLong("allow-private-webhooks"), help: "Let the webhook test button reach loopback/private addresses (env ORCH_ALLOW_PRIVATE_WEBHOOKS=1).")
     var allowPrivateWebhooks = false
 
+    mutating func validate() throws {
+        if !allowPrivateWebhooks {
+            allowPrivateWebhooks = try Setting.parse("ORCH_ALLOW_PRIVATE_WEBHOOKS", .flag) ?? false
+        }
+    }
+
     func run() async throws {
         let stop = await StopSignals.catching()
         common.bootstrap()

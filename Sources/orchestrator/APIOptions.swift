@@ -2,29 +2,37 @@ import API
 import ArgumentParser
 import Foundation
 
-/// Options of the HTTP API (`api`, `dev`).
+/// Options of the HTTP API (`api`, `dev`); flag, else environment variable, else default (``Setting``).
 struct APIOptions: ParsableArguments {
-    @Option(help: "Address to listen on (env ORCH_HOST).")
-    var host: String = ProcessInfo.processInfo.environment["ORCH_HOST"] ?? "127.0.0.1"
+    @Option(name: .customLong("host"), help: "Address to listen on (env ORCH_HOST; default 127.0.0.1).")
+    var hostOption: String?
 
-    @Option(help: "Port to listen on; 0 picks a free one (env ORCH_PORT).")
-    var port: Int = Int(ProcessInfo.processInfo.environment["ORCH_PORT"] ?? "") ?? 8080
+    @Option(name: .customLong("port"), help: "Port to listen on; 0 picks a free one (env ORCH_PORT; default 8080).")
+    var portOption: Int?
 
-    @Option(name: .customLong("api-key"), help: "Require 'Authorization: Bearer <key>'; repeatable (env ORCH_API_KEYS, comma-separated).")
+    @Option(name: .customLong("api-key"), help: "Require 'Authorization: Bearer <key>'; repeatable (env ORCH_API_KEYS, comma-separated, added to these).")
     var apiKeys: [String] = []
 
-    @Option(name: .customLong("max-body"), help: "Largest request body in bytes (env ORCH_MAX_BODY).")
-    var maxBody: Int = Int(ProcessInfo.processInfo.environment["ORCH_MAX_BODY"] ?? "") ?? 10 * 1024 * 1024
+    @Option(name: .customLong("max-body"), help: "Largest request body in bytes (env ORCH_MAX_BODY; default 10485760).")
+    var maxBodyOption: Int?
+
+    var host: String { hostOption ?? "127.0.0.1" }
+    var port: Int { portOption ?? 8080 }
+    var maxBody: Int { maxBodyOption ?? 10 * 1024 * 1024 }
+
+    mutating func validate() throws {
+        hostOption = try Setting.resolve(hostOption, flag: "--host", variable: "ORCH_HOST", .text)
+        portOption = try Setting.resolve(portOption, flag: "--port", variable: "ORCH_PORT", .wholeNumber, check: Check.within(0...65535))
+        maxBodyOption = try Setting.resolve(maxBodyOption, flag: "--max-body", variable: "ORCH_MAX_BODY", .wholeNumber, check: Check.atLeast(1))
+        apiKeys += try Setting.parse("ORCH_API_KEYS", SettingKind<[String]>.list) ?? []
+    }
 
     /// `allowPrivateWebhooks`: whether the webhook test button may reach private addresses
     /// (the `api` role's `--allow-private-webhooks`; always in `dev`).
     func configuration(workerDeadAfter: Duration, allowPrivateWebhooks: Bool = false) -> APIConfiguration {
-        let fromEnvironment = (ProcessInfo.processInfo.environment["ORCH_API_KEYS"] ?? "")
-            .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        return APIConfiguration(
-            host: host, port: port, apiKeys: apiKeys + fromEnvironment, maxBodyBytes: maxBody,
-            workerDeadAfter: workerDeadAfter,
-            allowPrivateWebhooks: allowPrivateWebhooks || ["1", "true", "yes"].contains(ProcessInfo.processInfo.environment["ORCH_ALLOW_PRIVATE_WEBHOOKS"] ?? "")
+        APIConfiguration(
+            host: host, port: port, apiKeys: apiKeys, maxBodyBytes: maxBody,
+            workerDeadAfter: workerDeadAfter, allowPrivateWebhooks: allowPrivateWebhooks
         )
     }
 }

@@ -42,11 +42,9 @@ struct DevCommand: AsyncParsableCommand {
         }
         let store = JobStore(redis: redis, keys: common.keys, defaults: jobs.defaults)
         let selfPath = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
-        let runtime = try worker.makeRuntime(defaultHandler: "'\(selfPath)' example-handler", logger: logger)
-        var workerConfiguration = worker.configuration
-        if worker.concurrency == 1 && ProcessInfo.processInfo.environment["ORCH_CONCURRENCY"] == nil {
-            workerConfiguration.concurrency = 2
-        }
+        let workerConfiguration = worker.configuration(defaultConcurrency: 2)
+        let runtime = try worker.makeRuntime(
+            defaultHandler: "'\(selfPath)' example-handler", concurrency: workerConfiguration.concurrency, logger: logger)
         let manager = WorkerManager(configuration: workerConfiguration, store: store, runtime: runtime, logger: Logger(label: "orchestrator.worker"))
         // Local receivers (127.0.0.1) are the point of trying it out: private targets allowed.
         let notifierService = NotifierService(

@@ -18,10 +18,11 @@ struct WorkerCommand: AsyncParsableCommand {
         let logger = Logger(label: "orchestrator.worker")
         let redis = RedisClient(configuration: try common.redisConfiguration())
         defer { redis.close() }
+        let configuration = worker.configuration()
         let manager = WorkerManager(
-            configuration: worker.configuration,
+            configuration: configuration,
             store: JobStore(redis: redis, keys: common.keys),
-            runtime: try worker.makeRuntime(defaultHandler: nil, logger: logger),
+            runtime: try worker.makeRuntime(defaultHandler: nil, concurrency: configuration.concurrency, logger: logger),
             logger: logger
         )
         try await stop.run([WorkerService(manager: manager)], logger: logger)
