@@ -130,3 +130,25 @@ def test_empty_variables_count_as_unset(cluster):
     cluster.start_api("--port", "0")
     done = run(["health", "--url", cluster.base, "--json"], {"ORCH_API_KEY": "", "ORCH_CONCURRENCY": ""})
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("secret", ["whsec_not base64!!", "whsec_" + base64.b64encode(b"too short").decode(), "x" * 257])
+@pytest.mark.parametrize("how", ["flag", "env"])
+def test_a_signing_secret_subscriptions_would_refuse_is_refused_at_startup(secret, how):
+    args, env = ["notifier"], {"ORCH_REDIS_URL": f"redis://127.0.0.1:{free_port()}"}
+    if how == "flag":
+        args += ["--signing-secret", secret]
+    else:
+        env["ORCH_WEBHOOK_SECRET"] = secret
+    done = run(args, env, timeout=20)
+    assert done.returncode == 64, (done.returncode, done.stderr)
+    source = "--signing-secret" if how == "flag" else "ORCH_WEBHOOK_SECRET"
+    assert source in done.stderr and secret not in done.stderr, done.stderr
+    rule = "must be 1 to 256 characters" if len(secret) > 256 else "starting with whsec_ must continue with base64 of at least 16 bytes"
+    assert rule in done.stderr, done.stderr
+
+
+def test_a_valid_signing_secret_starts_the_notifier(start_role):
+    notifier = start_role("notifier", "--signing-secret", SIGNING, env={"ORCH_REDIS_URL": f"redis://127.0.0.1:{free_port()}"})
+    notifier.wait_for_output("notifier started")
+    assert notifier.proc.poll() is None

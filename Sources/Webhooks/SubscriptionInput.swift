@@ -119,14 +119,8 @@ public struct SubscriptionInput: Decodable, Sendable {
             throw SubscriptionInputError(
                 "unknown event type '\(event)': use \(EventType.allCases.map(\.rawValue).joined(separator: ", ")), job.* or *")
         }
-        let secret = subscription.secret
-        guard !secret.isEmpty, secret.count <= 256 else {
-            throw SubscriptionInputError("'secret' must be 1 to 256 characters")
-        }
-        if secret.hasPrefix("whsec_") {
-            guard let key = Data(base64Encoded: String(secret.dropFirst(6))), key.count >= 16 else {
-                throw SubscriptionInputError("'secret' starting with whsec_ must continue with base64 of at least 16 bytes")
-            }
+        if let problem = SigningSecret.problem(subscription.secret) {
+            throw SubscriptionInputError("'secret' \(problem)")
         }
         if let endpoint = subscription.endpoint, !EndpointName.isValid(endpoint) {
             throw SubscriptionInputError("invalid 'endpoint' '\(endpoint)': use letters, digits, '-', '_' or '.' (at most 128)")

@@ -51,7 +51,11 @@ struct NotifierOptions: ParsableArguments {
         concurrencyOption = try Setting.resolve(
             concurrencyOption, flag: "--webhook-concurrency", variable: "ORCH_WEBHOOK_CONCURRENCY", .wholeNumber, check: Check.atLeast(1))
         perHostOption = try Setting.resolve(perHostOption, flag: "--webhook-per-host", variable: "ORCH_WEBHOOK_PER_HOST", .wholeNumber, check: Check.atLeast(1))
-        signingSecretOption = try Setting.resolve(signingSecretOption, flag: "--signing-secret", variable: "ORCH_WEBHOOK_SECRET", .secret)
+        // The subscriptions' rule: a whsec_ secret that is not base64 would be used as raw text
+        // and fail every receiver's verification. Empty: unsigned.
+        signingSecretOption = try Setting.resolve(signingSecretOption, flag: "--signing-secret", variable: "ORCH_WEBHOOK_SECRET", .secret) {
+            $0.isEmpty ? nil : SigningSecret.problem($0)
+        }
         if !allowPrivate {
             allowPrivate = try Setting.parse("ORCH_ALLOW_PRIVATE_WEBHOOKS", .flag) ?? false
         }
