@@ -25,8 +25,11 @@ let package = Package(
             pkgConfig: "hiredis",
             providers: [.apt(["libhiredis-dev"])]
         ),
-        // posix_spawn + waitpid child processes: redis-server for tests and `dev`, job handlers.
-        .target(name: "ChildProcess"),
+        // vfork/exec with a parent-death signal, and the watchdog that kills children's process
+        // groups when this process dies (C: nothing between fork and exec may run Swift code).
+        .target(name: "CChildSpawn"),
+        // Child processes that die with this one: redis-server for tests and `dev`, job handlers.
+        .target(name: "ChildProcess", dependencies: ["CChildSpawn"]),
         .target(
             name: "Redis",
             dependencies: [

@@ -9,9 +9,12 @@
   github.com/compose-spec/compose-spec) both files validate against it;
 - every orchestrator service's command is a real subcommand, and every ORCH_* variable it
   sets is one that `orchestrator <role> --help` names (so the binary really reads it);
+- every orchestrator service has `init: true` (an init as PID 1 reaps the zombies that
+  grandchildren of killed handlers leave behind);
 - every ORCH_* in example.env is read by some role;
 - the Dockerfile builds the product `make build` builds (swift build -c release), runs as a
-  non-root user, has ENTRYPOINT ["orchestrator"] and a HEALTHCHECK whose script exists.
+  non-root user, installs tini and has ENTRYPOINT ["tini", "--", "orchestrator"] (the same reaping
+  under a plain `docker run`), and a HEALTHCHECK whose script exists.
 Needs PyYAML (and jsonschema for --schema). Exit 1 with the reasons on any problem.
 """
 import argparse
@@ -104,6 +107,10 @@ def main():
                     problems.append(f"{name}: {service} sets ORCH_* but runs no orchestrator role")
                 continue
             role = command[0]
+            if spec.get("init") is not True:
+                problems.append(f"{name}: service {service} ({role}) lacks `init: true`: zombies of killed handlers' children would pile up")
+            else:
+                checked.append(f"{name}: {service} runs under an init (init: true)")
             known = helps.get(role, read_by_some_role)
             unknown = [k for k in orch if k not in known]
             if unknown:
@@ -124,7 +131,8 @@ def main():
     with open(os.path.join(ROOT, "Makefile")) as f:
         makefile = f.read()
     musts = [
-        (r'ENTRYPOINT \["orchestrator"\]', 'ENTRYPOINT ["orchestrator"]'),
+        (r'^ENTRYPOINT \["tini", "--", "orchestrator"\]', 'ENTRYPOINT ["tini", "--", "orchestrator"]'),
+        (r"apt-get install [^\n]*\btini\b", "tini installed in the runtime stage"),
         (r"^USER (?!root)\S+", "a non-root USER"),
         (r"^HEALTHCHECK .*orchestrator-healthcheck", "a HEALTHCHECK"),
         (r"swift build -c release --product orchestrator", "the release build of the orchestrator product"),

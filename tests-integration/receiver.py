@@ -5,7 +5,11 @@
   /status/CODE/...   always CODE
   /hang/...          never answers (holds the connection for 120 s)
   /switch/NAME/...   500 while NAME is in `receiver.failing`, else 200
+  /retry-after/FORM/S/N/...   503 with `Retry-After` S seconds ahead, as delay-seconds (FORM
+                     `seconds`) or an IMF-fixdate (FORM `date`), for the first N requests
+                     carrying a given webhook-id, then 200
 """
+import email.utils
 import json
 import threading
 import time
@@ -41,6 +45,11 @@ class Receiver:
                     time.sleep(120)
                     return
                 code = 200
+                headers = {}
+                if parts[0] == "retry-after" and count <= int(parts[3]):
+                    code, ahead = 503, int(parts[2])
+                    headers["Retry-After"] = str(ahead) if parts[1] == "seconds" else \
+                        email.utils.formatdate(time.time() + ahead, usegmt=True)
                 if parts[0] == "flaky" and count <= int(parts[1]):
                     code = 500
                 if parts[0] == "status":
@@ -48,6 +57,8 @@ class Receiver:
                 if parts[0] == "switch" and parts[1] in receiver.failing:
                     code = 500
                 self.send_response(code)
+                for name, value in headers.items():
+                    self.send_header(name, value)
                 self.send_header("Content-Length", "2")
                 self.end_headers()
                 self.wfile.write(b"ok")

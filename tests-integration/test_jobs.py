@@ -153,3 +153,53 @@ def test_api_survives_redis_restart(cluster):
     job_id = wait_for(lambda: (lambda r: r.json().get("id") if r.status_code == 200 else None)(
         requests.post(f"{cluster.base}/run", json={"input": {}}, timeout=15)), timeout=15, what="API to recover")
     cluster.wait_status(job_id, "COMPLETED", timeout=30)
+
+
+def test_first_requests_after_a_redis_restart_succeed(cluster):
+    cluster.start_api()
+    for _ in range(4):  # both pooled connections of the API in use
+        assert requests.post(f"{cluster.base}/run", json={"input": {}}, timeout=10).status_code == 200
+    cluster.redis.proc.kill()
+    cluster.redis.proc.wait()
+    cluster.redis.start()  # answers PING again
+    codes = [requests.post(f"{cluster.base}/run", json={"input": {}}, timeout=15).status_code for _ in range(4)]
+    assert codes == [200] * 4
+
+
+def test_run_refuses_webhook_urls_with_spaces_or_control_characters(cluster):
+    cluster.start_api()
+    for url in ["http://x/a\r\nX-Injected: 1", "http://x/a b", "http://x/\t", "http://x/\u2028"]:
+        for field in ("webhook", "webhookv2"):
+            response = requests.post(f"{cluster.base}/run", json={"input": {}, field: url}, timeout=10)
+            assert response.status_code == 400, (url, response.text)
+            assert "without spaces or control characters" in response.json()["error"]
+    assert cluster.redis.cli("DBSIZE") == "0"
+
+
+def test_errors_are_json_unknown_paths_wrong_methods_and_ids_naming_other_keys(cluster):
+    cluster.start_api()
+    cluster.start_worker()
+    missing = requests.get(f"{cluster.base}/v2/default/nope", timeout=10)
+    assert missing.status_code == 404 and missing.headers["Content-Type"] == "application/json"
+    assert "no route" in missing.json()["error"]
+    wrong = requests.delete(f"{cluster.base}/v2/default/run", timeout=10)
+    assert wrong.status_code == 405 and wrong.headers["Allow"] == "POST"
+    assert wrong.headers["Content-Type"] == "application/json" and "DELETE" in wrong.json()["error"]
+
+    # While a streaming job runs, `<id>:stream` names its list of unread partial outputs.
+    job_id = cluster.run({"stream": 3, "sleep": 30})
+    cluster.wait_status(job_id, "IN_PROGRESS")
+    time.sleep(1)  # the handler prints its stream lines at once; give the worker a moment to store them
+    other = requests.get(f"{cluster.base}/v2/default/status/{job_id}:stream", timeout=10)
+    assert other.status_code == 404, (other.status_code, other.text)
+    assert other.headers["Content-Type"] == "application/json" and "no job" in other.json()["error"]
+    stream = requests.get(f"{cluster.base}/v2/default/stream/{job_id}", timeout=10).json()["stream"]
+    assert [item["output"] for item in stream] == [{"chunk": 0}, {"chunk": 1}, {"chunk": 2}]
+    requests.post(f"{cluster.base}/cancel/{job_id}", timeout=10)
+
+
+def test_output_line_over_max_output_fails_the_job(cluster):
+    cluster.start_api()
+    cluster.start_worker("--max-output", "1000", handler="read line; head -c 5000 /dev/zero | tr '\\0' x; echo; sleep 30")
+    failed = cluster.wait_status(cluster.run({}), "FAILED", timeout=15)
+    assert failed["error"] == "handler output larger than 1000 bytes (--max-output); the handler was killed"

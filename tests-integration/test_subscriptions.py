@@ -55,6 +55,8 @@ def test_subscription_crud_and_validation(cluster):
 
     bad = [
         ({"url": "ftp://x/y", "events": ["*"]}, "'url' must be an absolute http"),
+        ({"url": "https://x/y\r\nX-Injected: 1", "events": ["*"]}, "without spaces or control characters"),
+        ({"url": "https://x/a b", "events": ["*"]}, "without spaces or control characters"),
         ({"url": "https://x/y", "events": ["job.nope"]}, "unknown event type 'job.nope'"),
         ({"url": "https://x/y", "events": []}, "at least one event type"),
         ({"url": "https://x/y"}, "missing 'events'"),

@@ -204,3 +204,16 @@ def test_notifier_recovers_when_redis_restarts_empty(cluster, receiver):
         timeout=15, what="the API to accept jobs again")
     wait_for(lambda: len(receiver.received("/ok/restart", job=second)) == 3, timeout=30, what="deliveries after the restart")
     assert notifier.proc.poll() is None
+
+
+def test_retry_after_is_honoured_as_seconds_and_as_an_http_date(cluster, receiver):
+    cluster.start_api()
+    cluster.start_notifier(*FAST)  # 1 s between attempts unless the receiver asks for more
+    for form in ("seconds", "date"):
+        path = f"/retry-after/{form}/4/1/x"
+        cluster.run({}, endpoint="nobody", webhook=receiver.url(path))
+        got = wait_for(lambda: (lambda r: r if len(r) >= 2 else None)(receiver.received(path)), timeout=20,
+                       what=f"the retry after a 503 with Retry-After ({form})")
+        gap = got[1]["at"] - got[0]["at"]
+        # Asked for 4 s; an HTTP date has whole seconds, so the wait may be up to 1 s shorter.
+        assert 2.9 <= gap <= 8, (form, gap, got[0]["headers"])

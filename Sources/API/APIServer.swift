@@ -25,6 +25,8 @@ public struct APIServer: Sendable {
 
     public func makeRouter() -> Router<APIRequestContext> {
         let router = Router(context: APIRequestContext.self)
+        let routeTable = RouteTable()
+        router.add(middleware: JSONErrorMiddleware(routes: routeTable, logger: logger))
         router.add(middleware: APIKeyMiddleware(keys: configuration.apiKeys, openPaths: ["/ping"]))
         router.get("/ping") { _, _ in
             JSONResponse.make(JSONText.object([("status", .string("ok")), ("version", .string(OrchestratorVersion.current))]))
@@ -41,6 +43,7 @@ public struct APIServer: Sendable {
             deliveryLog: DeliveryLogStore(redis: redis, keys: store.keys), directory: store.directory,
             configuration: configuration, logger: logger
         ).register(on: router)
+        routeTable.load(router.routes)
         return router
     }
 

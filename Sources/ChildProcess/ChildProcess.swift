@@ -1,9 +1,12 @@
+import CChildSpawn
 import Dispatch
 import Foundation
 import Synchronization
 
-/// A child process started with `posix_spawn`, in a process group of its own so that a
-/// signal reaches everything it started (a `sh -c` wrapper and its children alike).
+/// A child process in a process group of its own, so that a signal reaches everything it
+/// started (a `sh -c` wrapper and its children alike), and that dies with this process: it
+/// gets SIGKILL as its parent-death signal, and the rest of its group is killed by a watchdog
+/// process when this one dies (Sources/CChildSpawn says how and why).
 ///
 /// Foundation's `Process` on Linux reaps children on its own schedule; here the owner
 /// waits with `waitpid` on a Dispatch thread, so exit is seen at once and never blocks
@@ -62,14 +65,8 @@ public final class ChildProcess: Sendable {
         stderr: Stream = .inherit
     ) throws -> ChildProcess {
         _ = ignoreBrokenPipes
-        // Pipes are made and marked close-on-exec under one lock with the spawn, so a child
-        // started concurrently never inherits another child's pipe (which would hide its EOF).
-        return try spawnLock.withLock { _ in
-            try spawnLocked(executable, arguments: arguments, environment: environment, stdin: stdin, stdout: stdout, stderr: stderr)
-        }
+        return try spawnNow(executable, arguments: arguments, environment: environment, stdin: stdin, stdout: stdout, stderr: stderr)
     }
-
-    private static let spawnLock = Mutex(())
 
     /// A child that exits without reading its stdin makes our next write to it raise SIGPIPE,
     /// whose default action kills this whole process (seen: a test run dying of it). Whoever
@@ -79,7 +76,7 @@ public final class ChildProcess: Sendable {
         _ = Glibc.signal(SIGPIPE, SIG_IGN)
     }()
 
-    private static func spawnLocked(
+    private static func spawnNow(
         _ executable: String,
         arguments: [String],
         environment: [String: String]?,
@@ -88,43 +85,27 @@ public final class ChildProcess: Sendable {
         stderr: Stream
     ) throws -> ChildProcess {
         let path = try resolve(executable, environment: environment)
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-
-        // Own process group; default signal handling and an empty mask, whatever the parent set.
-        var defaults = sigset_t()
-        sigfillset(&defaults)
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-
         var parentEnds: [Int32: FileHandle] = [:]
-        var childEnds: [Int32] = []
-        defer { for fd in childEnds { close(fd) } }
+        // Our copies of what becomes the child's 0, 1 and 2 (all close-on-exec), closed once
+        // it has exec'd.
+        var childEnds: [Int32] = [-1, -1, -1]
+        defer { for fd in childEnds where fd >= 0 { close(fd) } }
         for (target, stream) in [(Int32(0), stdin), (1, stdout), (2, stderr)] {
             switch stream {
             case .inherit:
                 break
             case .null:
-                posix_spawn_file_actions_addopen(&actions, target, "/dev/null", target == 0 ? O_RDONLY : O_WRONLY, 0)
+                childEnds[Int(target)] = try open(path: "/dev/null", flags: target == 0 ? O_RDONLY : O_WRONLY)
             case .file(let file):
-                posix_spawn_file_actions_addopen(&actions, target, file, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+                childEnds[Int(target)] = try open(path: file, flags: O_WRONLY | O_CREAT | O_APPEND)
             case .pipe:
+                // Close-on-exec from the start (pipe2), so a child started at the same moment
+                // from another thread never inherits this pipe (which would hide its EOF).
                 var fds: [Int32] = [-1, -1]
-                guard pipe(&fds) == 0 else { throw ChildProcessError.spawnFailed(path, errno: errno) }
-                _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
-                _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+                guard orch_pipe_cloexec(&fds) == 0 else { throw ChildProcessError.spawnFailed(path, errno: errno) }
                 let (childEnd, parentEnd) = target == 0 ? (fds[0], fds[1]) : (fds[1], fds[0])
-                childEnds.append(childEnd)
+                childEnds[Int(target)] = childEnd
                 parentEnds[target] = FileHandle(fileDescriptor: parentEnd, closeOnDealloc: true)
-                posix_spawn_file_actions_adddup2(&actions, childEnd, target)
             }
         }
 
@@ -135,9 +116,25 @@ public final class ChildProcess: Sendable {
         defer { for pointer in envp { free(pointer) } }
 
         var pid: pid_t = 0
-        let result = posix_spawn(&pid, path, &actions, &attributes, argv, envp)
+        let result = path.withCString { cPath in
+            argv.withUnsafeBufferPointer { argvBuffer in
+                envp.withUnsafeBufferPointer { envpBuffer in
+                    var request = orch_spawn_request(
+                        path: cPath, argv: argvBuffer.baseAddress, envp: envpBuffer.baseAddress,
+                        fds: (childEnds[0], childEnds[1], childEnds[2]))
+                    return orch_spawn(&request, &pid)
+                }
+            }
+        }
         guard result == 0 else { throw ChildProcessError.spawnFailed(path, errno: result) }
+        orch_watch_group(pid)
         return ChildProcess(pid: pid, executable: path, stdin: parentEnds[0], stdout: parentEnds[1], stderr: parentEnds[2])
+    }
+
+    private static func open(path: String, flags: Int32) throws -> Int32 {
+        let fd = Glibc.open(path, flags | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw ChildProcessError.cannotOpen(path, errno: errno) }
+        return fd
     }
 
     /// Sends `signal` to the child's whole process group.
@@ -152,7 +149,7 @@ public final class ChildProcess: Sendable {
             if let known { return known }
             var status: Int32 = 0
             guard waitpid(pid, &status, WNOHANG) == pid else { return nil }
-            known = Self.decode(status)
+            known = Self.reaped(pid, status)
             return known
         }
     }
@@ -174,7 +171,7 @@ public final class ChildProcess: Sendable {
             var status: Int32 = 0
             let result = waitpid(pid, &status, 0)
             if result == pid {
-                let decoded = Self.decode(status)
+                let decoded = Self.reaped(pid, status)
                 exit.withLock { $0 = decoded }
                 return decoded
             }
@@ -183,6 +180,13 @@ public final class ChildProcess: Sendable {
                 return exit.withLock { $0 } ?? .exited(-1)
             }
         }
+    }
+
+    /// Decodes a status `waitpid` just returned. The pid is free for reuse from now on, so the
+    /// watchdog must forget its group before a new process could get that number.
+    private static func reaped(_ pid: pid_t, _ status: Int32) -> ExitStatus {
+        orch_unwatch_group(pid)
+        return decode(status)
     }
 
     private static func decode(_ status: Int32) -> ExitStatus {
@@ -204,10 +208,13 @@ public final class ChildProcess: Sendable {
 public enum ChildProcessError: Error, CustomStringConvertible, Sendable {
     case notFound(String)
     case spawnFailed(String, errno: Int32)
+    /// A file meant as the child's stdin, stdout or stderr could not be opened.
+    case cannotOpen(String, errno: Int32)
 
     public var description: String {
         switch self {
         case .notFound(let name): "'\(name)' not found on PATH"
+        case .cannotOpen(let path, let code): "cannot open \(path) for a child process: \(String(cString: strerror(code)))"
         case .spawnFailed(let path, let code): "cannot start \(path): \(String(cString: strerror(code)))"
         }
     }

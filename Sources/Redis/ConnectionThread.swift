@@ -5,7 +5,9 @@ import Foundation
 /// This is how blocking hiredis calls stay off Swift's cooperative pool: async callers
 /// suspend on a continuation while the work runs here. Single commands queued while the
 /// thread was busy are sent together (auto-pipelining): one write and one read for all of
-/// them, which is most of what a busy API or notifier sends.
+/// them, which is most of what a busy API or notifier sends. Before each batch (and each
+/// `execute` body) a connection the server closed while idle is replaced, so a Redis restart
+/// costs no caller an error once Redis is back.
 final class ConnectionThread: @unchecked Sendable {
     // Sendable proof: `pending` and `closed` are only read or written while holding `condition`;
     // the RedisConnection is created on the thread itself and never leaves it.
@@ -94,6 +96,7 @@ final class ConnectionThread: @unchecked Sendable {
                 case .body(let body):
                     // Keeps the order: commands queued before this work run before it.
                     Self.sendPipelined(&commands, on: connection)
+                    connection.dropIfClosedByServer()
                     body(connection)
                 }
             }
@@ -105,6 +108,9 @@ final class ConnectionThread: @unchecked Sendable {
     private static func sendPipelined(_ commands: inout [PipelinedCommand], on connection: RedisConnection) {
         guard !commands.isEmpty else { return }
         defer { commands.removeAll(keepingCapacity: true) }
+        // Checked before each unit of work, not before each command inside one: a sequence
+        // that relies on its connection (MULTI, WATCH) must fail, not go on on a new one.
+        connection.dropIfClosedByServer()
         let replies: [RedisValue]
         do {
             replies = try connection.pipeline(commands.map(\.command))

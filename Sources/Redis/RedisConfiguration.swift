@@ -44,9 +44,11 @@ public struct RedisConfiguration: Sendable, Equatable {
         self.maxBackoff = maxBackoff
     }
 
-    public init(url: String) throws {
+    public init(url text: String) throws {
         self.init()
-        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased() else {
+        // Errors show the URL for context, never its password.
+        let url = Self.redacted(text)
+        guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased() else {
             throw RedisError.invalidURL(url, reason: "expected redis://host:port/db or unix:///path")
         }
         switch scheme {
@@ -81,6 +83,20 @@ public struct RedisConfiguration: Sendable, Equatable {
             default: break
             }
         }
+    }
+
+    /// `url` with the password (`:password@`, `?password=`) replaced by `***`, for messages.
+    public static func redacted(_ url: String) -> String {
+        var text = url
+        if let scheme = text.range(of: "://"), let at = text[scheme.upperBound...].lastIndex(of: "@"),
+           let colon = text[scheme.upperBound..<at].firstIndex(of: ":") {
+            text.replaceSubrange(text.index(after: colon)..<at, with: "***")
+        }
+        if let query = text.range(of: "password=") {
+            let end = text[query.upperBound...].firstIndex(of: "&") ?? text.endIndex
+            text.replaceSubrange(query.upperBound..<end, with: "***")
+        }
+        return text
     }
 
     /// Where the server is, for messages (never includes the password).

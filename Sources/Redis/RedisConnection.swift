@@ -103,6 +103,25 @@ public final class RedisConnection {
     /// Closes the connection; the next command opens a new one.
     public func close() { drop() }
 
+    /// Drops the connection when the server has closed it while it sat idle (a restart,
+    /// `CLIENT KILL`, its idle `timeout`), so the next command goes out on a new one instead of
+    /// failing. The server's FIN is already in our socket by then, so a poll with no wait sees
+    /// it without a round trip. Call only with nothing in flight: an unread reply would count
+    /// as data (and keeps the connection, as any data does).
+    func dropIfClosedByServer() {
+        guard let context else { return }
+        let fd = context.pointee.fd
+        var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        guard poll(&descriptor, 1, 0) > 0 else { return }
+        if descriptor.revents & Int16(POLLIN) != 0 {
+            var byte: UInt8 = 0
+            let peeked = recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+            if peeked > 0 || (peeked < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) { return }
+        }
+        // End of file, a reset, or POLLHUP/POLLERR: nothing can be sent on it any more.
+        drop()
+    }
+
     // MARK: - Pub/Sub support (used by RedisSubscriber on its own thread)
 
     /// Writes a command without waiting for its reply (for SUBSCRIBE/UNSUBSCRIBE on a subscriber connection).

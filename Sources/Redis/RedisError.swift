@@ -1,4 +1,12 @@
 /// Everything the Redis client can fail with. Each case says whether the command may have run.
+///
+/// The client never sends a command twice on its own: once any byte of a command may have
+/// reached the server, a broken connection is ``connectionLost`` or ``timeout`` and the caller
+/// decides (a `/run` retried blindly could queue a job twice). What it does instead is make sure
+/// a command is not written to a connection that is already known to be dead: a pooled or
+/// dedicated connection the server closed while it sat idle (a restart, `CLIENT KILL`, an idle
+/// timeout) is noticed before the next write (its end-of-file is already in the socket) and
+/// replaced, so that command goes out on a new connection and cannot have run on the old one.
 public enum RedisError: Error, Sendable, Equatable {
     /// No connection could be made (refused, unreachable, DNS, AUTH/SELECT rejected).
     /// The command was not sent.

@@ -113,17 +113,9 @@ public struct SubscriptionInput: Decodable, Sendable {
         try Self.validate(subscription)
     }
 
-    /// The rule for any webhook signing secret (a subscription's, a rotation's, the notifier's
-    /// global one): 1 to 256 characters; with the `whsec_` prefix, base64 of at least 16 bytes.
+    /// ``SigningSecret``'s rule, refusing with the field's name.
     public static func validateSecret(_ secret: String, field: String = "secret") throws(SubscriptionInputError) {
-        guard !secret.isEmpty, secret.count <= 256 else {
-            throw SubscriptionInputError("'\(field)' must be 1 to 256 characters")
-        }
-        if secret.hasPrefix("whsec_") {
-            guard let key = Data(base64Encoded: String(secret.dropFirst(6))), key.count >= 16 else {
-                throw SubscriptionInputError("'\(field)' starting with whsec_ must continue with base64 of at least 16 bytes")
-            }
-        }
+        if let problem = SigningSecret.problem(secret) { throw SubscriptionInputError("'\(field)' \(problem)") }
     }
 
     static func validate(_ subscription: Subscription) throws(SubscriptionInputError) {

@@ -119,8 +119,8 @@ package final class WebhookSender: Sendable {
             _ = try? await response.body.collect(upTo: 64 * 1024)
             var retryAfter: Duration?
             if response.status.code == 429 || response.status.code == 503,
-               let header = response.headers.first(name: "Retry-After"), let seconds = Int(header.trimmingCharacters(in: .whitespaces)) {
-                retryAfter = .seconds(max(0, seconds))
+               let header = response.headers.first(name: "Retry-After") {
+                retryAfter = RetryAfter.parse(header, now: Date())
             }
             return finish(status: Int(response.status.code), retryAfter: retryAfter)
         } catch {

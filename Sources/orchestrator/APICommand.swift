@@ -1,12 +1,12 @@
 import API
-import Foundation
 import ArgumentParser
+import Foundation
 import Logging
 import OrchestratorCore
 import Redis
 import ServiceLifecycle
 
-/// `orchestrator api`: the HTTP API.
+/// `orchestrator api`: the HTTP API (and reaper turns, for RunPod workers without a manager).
 struct APICommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "api", abstract: "Serve RunPod's job API over HTTP.")
 
@@ -17,8 +17,15 @@ struct APICommand: AsyncParsableCommand {
     @Flag(name: .customLong("allow-private-webhooks"), help: "Let the webhook test button reach loopback/private addresses (env ORCH_ALLOW_PRIVATE_WEBHOOKS=1).")
     var allowPrivateWebhooks = false
 
-    @Option(name: .customLong("max-requeues"), help: "Times a lost worker's job is requeued before it fails, for the API's reaper turns and RunPod workers' dropped jobs (env ORCH_MAX_REQUEUES).")
-    var maxRequeues: Int = Int(ProcessInfo.processInfo.environment["ORCH_MAX_REQUEUES"] ?? "") ?? 1
+    @Option(name: .customLong("max-requeues"), help: "Times a lost worker's job is requeued before it fails, for the API's reaper turns and RunPod workers' dropped jobs (env ORCH_MAX_REQUEUES; default 1).")
+    var maxRequeuesOption: Int?
+
+    mutating func validate() throws {
+        if !allowPrivateWebhooks {
+            allowPrivateWebhooks = try Setting.parse("ORCH_ALLOW_PRIVATE_WEBHOOKS", .flag) ?? false
+        }
+        maxRequeuesOption = try Setting.resolve(maxRequeuesOption, flag: "--max-requeues", variable: "ORCH_MAX_REQUEUES", .wholeNumber, check: Check.atLeast(0))
+    }
 
     func run() async throws {
         let stop = await StopSignals.catching()
@@ -33,7 +40,7 @@ struct APICommand: AsyncParsableCommand {
         }
         let store = JobStore(redis: redis, keys: common.keys, defaults: jobs.defaults)
         let server = APIServer(
-            configuration: api.configuration(allowPrivateWebhooks: allowPrivateWebhooks, maxRequeues: maxRequeues),
+            configuration: api.configuration(allowPrivateWebhooks: allowPrivateWebhooks, maxRequeues: maxRequeuesOption ?? 1),
             redis: redis,
             store: store,
             subscriber: subscriber,

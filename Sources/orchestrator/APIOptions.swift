@@ -2,39 +2,49 @@ import API
 import ArgumentParser
 import Foundation
 
-/// Options of the HTTP API (`api`, `dev`).
+/// Options of the HTTP API (`api`, `dev`); flag, else environment variable, else default (``Setting``).
 struct APIOptions: ParsableArguments {
-    @Option(help: "Address to listen on (env ORCH_HOST).")
-    var host: String = ProcessInfo.processInfo.environment["ORCH_HOST"] ?? "127.0.0.1"
+    @Option(name: .customLong("host"), help: "Address to listen on (env ORCH_HOST; default 127.0.0.1).")
+    var hostOption: String?
 
-    @Option(help: "Port to listen on; 0 picks a free one (env ORCH_PORT).")
-    var port: Int = Int(ProcessInfo.processInfo.environment["ORCH_PORT"] ?? "") ?? 8080
+    @Option(name: .customLong("port"), help: "Port to listen on; 0 picks a free one (env ORCH_PORT; default 8080).")
+    var portOption: Int?
 
-    @Option(name: .customLong("api-key"), help: "Require 'Authorization: Bearer <key>'; repeatable (env ORCH_API_KEYS, comma-separated).")
+    @Option(name: .customLong("api-key"), help: "Require 'Authorization: Bearer <key>'; repeatable (env ORCH_API_KEYS, comma-separated, added to these).")
     var apiKeys: [String] = []
 
-    @Option(name: .customLong("max-body"), help: "Largest request body in bytes (env ORCH_MAX_BODY).")
-    var maxBody: Int = Int(ProcessInfo.processInfo.environment["ORCH_MAX_BODY"] ?? "") ?? 10 * 1024 * 1024
+    @Option(name: .customLong("max-body"), help: "Largest request body in bytes (env ORCH_MAX_BODY; default 10485760).")
+    var maxBodyOption: Int?
 
-    @Option(name: .customLong("runpod-take-wait"), help: "Seconds a RunPod worker's job-take waits for a job before 204 (env ORCH_RUNPOD_TAKE_WAIT; well under the SDK's 90 s).")
-    var takeWaitSeconds: Double = Double(ProcessInfo.processInfo.environment["ORCH_RUNPOD_TAKE_WAIT"] ?? "") ?? 30
+    @Option(name: .customLong("runpod-take-wait"), help: "Seconds a RunPod worker's job-take (and job-stop) waits before 204 (env ORCH_RUNPOD_TAKE_WAIT; default 30, at most 80: the SDK gives up at 90).")
+    var takeWaitOption: Double?
 
-    @Option(name: .customLong("runpod-worker-lease"), help: "Seconds a RunPod worker stays alive after its last take or ping (env ORCH_RUNPOD_WORKER_LEASE; at least 3 ping intervals).")
-    var runpodLeaseSeconds: Double = Double(ProcessInfo.processInfo.environment["ORCH_RUNPOD_WORKER_LEASE"] ?? "") ?? 30
+    @Option(name: .customLong("runpod-worker-lease"), help: "Seconds a RunPod worker stays alive after its last take or ping (env ORCH_RUNPOD_WORKER_LEASE; default 30, at least 3 ping intervals).")
+    var runpodLeaseOption: Double?
+
+    var host: String { hostOption ?? "127.0.0.1" }
+    var port: Int { portOption ?? 8080 }
+    var maxBody: Int { maxBodyOption ?? 10 * 1024 * 1024 }
+
+    mutating func validate() throws {
+        hostOption = try Setting.resolve(hostOption, flag: "--host", variable: "ORCH_HOST", .text)
+        portOption = try Setting.resolve(portOption, flag: "--port", variable: "ORCH_PORT", .wholeNumber, check: Check.within(0...65535))
+        maxBodyOption = try Setting.resolve(maxBodyOption, flag: "--max-body", variable: "ORCH_MAX_BODY", .wholeNumber, check: Check.atLeast(1))
+        apiKeys += try Setting.parse("ORCH_API_KEYS", SettingKind<[String]>.list) ?? []
+        takeWaitOption = try Setting.resolve(takeWaitOption, flag: "--runpod-take-wait", variable: "ORCH_RUNPOD_TAKE_WAIT", .number, check: Check.within(1.0...80.0))
+        runpodLeaseOption = try Setting.resolve(runpodLeaseOption, flag: "--runpod-worker-lease", variable: "ORCH_RUNPOD_WORKER_LEASE", .number, check: Check.atLeast(3.0))
+    }
 
     /// `allowPrivateWebhooks`: whether the webhook test button may reach private addresses
-    /// (the `api` role's `--allow-private-webhooks`; always in `dev`).
-    /// `maxRequeues`: requeues of a lost worker's job, for the API's own reaper turns and dropped
-    /// RunPod jobs (the `api` role's `--max-requeues`; the worker's in `dev`).
+    /// (the `api` role's `--allow-private-webhooks`; always in `dev`). `maxRequeues`: requeues of
+    /// a lost worker's job, for the API's own reaper turns and dropped RunPod jobs (the `api`
+    /// role's `--max-requeues`; the worker's in `dev`).
     func configuration(allowPrivateWebhooks: Bool = false, maxRequeues: Int) -> APIConfiguration {
-        let fromEnvironment = (ProcessInfo.processInfo.environment["ORCH_API_KEYS"] ?? "")
-            .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let wait = Duration.milliseconds(Int((takeWaitOption ?? 30) * 1000))
         return APIConfiguration(
-            host: host, port: port, apiKeys: apiKeys + fromEnvironment, maxBodyBytes: maxBody,
-            allowPrivateWebhooks: allowPrivateWebhooks || ["1", "true", "yes"].contains(ProcessInfo.processInfo.environment["ORCH_ALLOW_PRIVATE_WEBHOOKS"] ?? ""),
-            takeLongPoll: .milliseconds(Int(min(max(takeWaitSeconds, 1), 80) * 1000)),
-            stopLongPoll: .milliseconds(Int(min(max(takeWaitSeconds, 1), 80) * 1000)),
-            runpodWorkerLease: .milliseconds(Int(max(runpodLeaseSeconds, 3) * 1000)), maxRequeues: maxRequeues
+            host: host, port: port, apiKeys: apiKeys, maxBodyBytes: maxBody, allowPrivateWebhooks: allowPrivateWebhooks,
+            takeLongPoll: wait, stopLongPoll: wait, runpodWorkerLease: .milliseconds(Int((runpodLeaseOption ?? 30) * 1000)),
+            maxRequeues: maxRequeues
         )
     }
 }

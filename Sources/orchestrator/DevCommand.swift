@@ -43,18 +43,17 @@ struct DevCommand: AsyncParsableCommand {
         }
         let store = JobStore(redis: redis, keys: common.keys, defaults: jobs.defaults)
         let selfPath = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
-        var workerConfiguration = worker.configuration
-        let runtime = try worker.makeRuntime(defaultHandler: "'\(selfPath)' example-handler", workerID: workerConfiguration.workerID, logger: logger)
-        if worker.concurrency == 1 && ProcessInfo.processInfo.environment["ORCH_CONCURRENCY"] == nil {
-            workerConfiguration.concurrency = 2
-        }
+        let workerConfiguration = worker.configuration(defaultConcurrency: 2)
+        let runtime = try worker.makeRuntime(
+            defaultHandler: "'\(selfPath)' example-handler", concurrency: workerConfiguration.concurrency,
+            workerID: workerConfiguration.workerID, logger: logger)
         let manager = WorkerManager(configuration: workerConfiguration, store: store, runtime: runtime, logger: Logger(label: "orchestrator.worker"))
         // Local receivers (127.0.0.1) are the point of trying it out: private targets allowed.
         let notifierService = NotifierService(
             configuration: notifier.configuration(forceAllowPrivate: true), redis: redis, keys: common.keys,
             logger: Logger(label: "orchestrator.notifier"))
         let server = APIServer(
-            configuration: api.configuration(allowPrivateWebhooks: true, maxRequeues: worker.maxRequeues),
+            configuration: api.configuration(allowPrivateWebhooks: true, maxRequeues: workerConfiguration.maxRequeues),
             redis: redis, store: store, subscriber: subscriber, logger: Logger(label: "orchestrator.api")
         )
         let application = server.makeApplication { port in

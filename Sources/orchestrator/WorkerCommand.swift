@@ -18,7 +18,7 @@ struct WorkerCommand: AsyncParsableCommand {
         let logger = Logger(label: "orchestrator.worker")
         let redis = RedisClient(configuration: try common.redisConfiguration())
         defer { redis.close() }
-        let configuration = worker.configuration
+        let configuration = worker.configuration()
         let store = JobStore(redis: redis, keys: common.keys)
         if worker.runtime == .runpod {
             let supervisor = try worker.makeRunPodSupervisor(configuration: configuration, store: store, logger: logger)
@@ -27,7 +27,8 @@ struct WorkerCommand: AsyncParsableCommand {
         let manager = WorkerManager(
             configuration: configuration,
             store: store,
-            runtime: try worker.makeRuntime(defaultHandler: nil, workerID: configuration.workerID, logger: logger),
+            runtime: try worker.makeRuntime(
+                defaultHandler: nil, concurrency: configuration.concurrency, workerID: configuration.workerID, logger: logger),
             logger: logger
         )
         try await stop.run([manager], logger: logger)

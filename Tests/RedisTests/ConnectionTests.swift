@@ -18,6 +18,16 @@ struct ConnectionTests {
         #expect(throws: RedisError.self) { try RedisConfiguration(url: "http://x") }
         #expect(throws: RedisError.self) { try RedisConfiguration(url: "redis://host/notanumber") }
         #expect(full.endpointDescription == "db.example:6380")
+        // A refused URL is shown in its error, its password masked.
+        do {
+            _ = try RedisConfiguration(url: "redis://:hunter2@host/notanumber")
+            Issue.record("accepted a bad database")
+        } catch {
+            #expect("\(error)".contains("redis://:***@host/notanumber") && !"\(error)".contains("hunter2"), "\(error)")
+        }
+        #expect(RedisConfiguration.redacted("unix:///s.sock?password=pw&db=2") == "unix:///s.sock?password=***&db=2")
+        #expect(RedisConfiguration.redacted("redis://alice:pw@h:1") == "redis://alice:***@h:1")
+        #expect(RedisConfiguration.redacted("redis://h:1/0") == "redis://h:1/0")
     }
 
     @Test func authSelectAndUnixSocket() async throws {

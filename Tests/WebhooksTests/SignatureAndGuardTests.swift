@@ -11,6 +11,15 @@ struct SignatureAndGuardTests {
         #expect(signature == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=")
     }
 
+    @Test func signingSecretRule() {
+        #expect(SigningSecret.problem("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw") == nil)
+        #expect(SigningSecret.problem("plain text key") == nil)
+        #expect(SigningSecret.problem("whsec_not base64!!")?.contains("base64 of at least 16 bytes") == true)
+        #expect(SigningSecret.problem("whsec_c2hvcnQ=")?.contains("base64 of at least 16 bytes") == true)
+        #expect(SigningSecret.problem("") == "must be 1 to 256 characters")
+        #expect(SigningSecret.problem(String(repeating: "k", count: 257)) == "must be 1 to 256 characters")
+    }
+
     @Test(arguments: [
         ("127.0.0.1", false), ("10.1.2.3", false), ("172.16.0.1", false), ("172.31.255.255", false),
         ("192.168.1.1", false), ("169.254.169.254", false), ("0.0.0.0", false), ("100.64.0.1", false),

@@ -81,3 +81,45 @@ struct ProcessRuntimeTests {
         #expect(message.contains("exit code 127"))
     }
 }
+
+@Suite("Handler output size")
+struct OutputLimitTests {
+    /// Prints 5000 bytes without a newline, then would wait 30 s: the limit must act without the
+    /// line's end and kill the handler.
+    static let oversize = #"read line; echo $$ > PIDFILE; head -c 5000 /dev/zero | tr '\0' x; sleep 30"#
+
+    @Test func processRuntimeFailsAnOversizeLineAndKillsTheHandler() async throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let pidFile = directory.appendingPathComponent("pid").path
+        let runtime = ProcessRuntime(handler: Self.oversize.replacingOccurrences(of: "PIDFILE", with: pidFile), maxOutputBytes: 1000)
+        let started = ContinuousClock.now
+        #expect(await runtime.run(makeContext()) == .failure("handler output larger than 1000 bytes (--max-output); the handler was killed"))
+        #expect(ContinuousClock.now - started < .seconds(15))
+        let pid = try #require(Int32(String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(!processGroupAlive(pid))
+    }
+
+    @Test func persistentRuntimeFailsAnOversizeLineAndReplacesTheHandler() async throws {
+        let handler = #"while read line; do case "$line" in *big*) head -c 5000 /dev/zero | tr '\0' x; sleep 30;; *) echo '{"output": "ok"}';; esac; done"#
+        let runtime = PersistentRuntime(handler: handler, size: 1, maxOutputBytes: 1000)
+        try await runtime.start()
+        let started = ContinuousClock.now
+        #expect(await runtime.run(makeContext(input: #"{"big":true}"#)) == .failure("handler output larger than 1000 bytes (--max-output); the handler was killed"))
+        #expect(ContinuousClock.now - started < .seconds(15))
+        #expect(await runtime.run(makeContext()) == .output(#""ok""#))
+        await runtime.shutdown()
+    }
+
+    @Test func outputJustUnderTheDefaultLimitCompletes() async throws {
+        // 20,000,000 bytes of output value: under 20 MiB (20,971,520).
+        let runtime = ProcessRuntime(handler: #"read line; printf '{"output": "'; head -c 20000000 /dev/zero | tr '\0' a; printf '"}\n'"#)
+        let started = ContinuousClock.now
+        guard case .output(let output) = await runtime.run(makeContext(timeout: .seconds(120))) else {
+            Issue.record("expected an output")
+            return
+        }
+        #expect(output.utf8.count == 20_000_002)
+        print("ProcessRuntime: a 20 MB result line in \(ContinuousClock.now - started)")
+    }
+}

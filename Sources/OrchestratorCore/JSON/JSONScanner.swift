@@ -1,6 +1,12 @@
 /// A strict RFC 8259 JSON validator that also reports where each top-level member's value
 /// lies in the input, so job inputs and outputs are stored byte for byte as the client sent
 /// them (a decode/encode round trip would change numbers and key order).
+///
+/// Strict about text, too: a string must be well-formed UTF-8 (RFC 8259 §8.1; no overlong forms,
+/// no encoded surrogates, nothing above U+10FFFF, no cut-off sequence), and a `\u` escape of a
+/// UTF-16 surrogate must be a high one followed by a low one. RFC 8259 §8.2 leaves lone
+/// surrogates "unpredictable" and Python's `json` accepts them, but they name no character, so
+/// no UTF-8 text can store them: refusing them keeps "stored as sent" true.
 public struct JSONScanner {
     public struct SyntaxError: Error, Equatable, CustomStringConvertible, Sendable {
         public let offset: Int
@@ -97,13 +103,10 @@ public struct JSONScanner {
             case UInt8(ascii: "u"):
                 var code = hex4(literal, i)
                 i += 4
-                if (0xD800..<0xDC00).contains(code), i + 5 < literal.count,
-                   literal[i] == UInt8(ascii: "\\"), literal[i + 1] == UInt8(ascii: "u") {
-                    let low = hex4(literal, i + 2)
-                    if (0xDC00..<0xE000).contains(low) {
-                        code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
-                        i += 6
-                    }
+                // Validated above: a high surrogate is followed by a low one.
+                if (0xD800..<0xDC00).contains(code) {
+                    code = 0x10000 + ((code - 0xD800) << 10) + (hex4(literal, i + 2) - 0xDC00)
+                    i += 6
                 }
                 scalars.append(Unicode.Scalar(code) ?? "\u{FFFD}")
             default: scalars.append(Unicode.Scalar(escape))
@@ -206,21 +209,98 @@ public struct JSONScanner {
                      UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
                     index += 1
                 case UInt8(ascii: "u"):
-                    index += 1
-                    for _ in 0..<4 {
-                        guard let digit = peek, Self.hexValue(digit) != nil else { throw error("bad \\u escape") }
-                        index += 1
-                    }
+                    try unicodeEscape()
                 default:
                     throw error("bad escape")
                 }
             case 0..<0x20:
                 throw error("control character in string")
+            case 0x80...:
+                try utf8Sequence()
             default:
                 index += 1
             }
         }
         throw error("unterminated string")
+    }
+
+    /// `\uXXXX` (at the `u`), or a surrogate pair `\uD8XX\uDCXX`; a lone surrogate is refused.
+    private mutating func unicodeEscape() throws(SyntaxError) {
+        let start = index - 1
+        let unit = try hexUnit()
+        if (0xDC00..<0xE000).contains(unit) {
+            index = start
+            throw error("lone UTF-16 surrogate \\u\(Self.hex(unit)): a low surrogate must follow a high one")
+        }
+        guard (0xD800..<0xDC00).contains(unit) else { return }
+        guard peek == UInt8(ascii: "\\"), index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "u") else {
+            index = start
+            throw error("lone UTF-16 surrogate \\u\(Self.hex(unit)): a high surrogate must be followed by a low one")
+        }
+        index += 1
+        let low = try hexUnit()
+        guard (0xDC00..<0xE000).contains(low) else {
+            index = start
+            throw error("lone UTF-16 surrogate \\u\(Self.hex(unit)): followed by \\u\(Self.hex(low)), not a low surrogate")
+        }
+    }
+
+    /// The four hex digits after a `u` (at the `u`).
+    private mutating func hexUnit() throws(SyntaxError) -> UInt32 {
+        index += 1
+        var value: UInt32 = 0
+        for _ in 0..<4 {
+            guard let digit = peek, let nibble = Self.hexValue(digit) else { throw error("bad \\u escape") }
+            value = value << 4 | UInt32(nibble)
+            index += 1
+        }
+        return value
+    }
+
+    private static func hex(_ value: UInt32) -> String {
+        let digits = String(value, radix: 16, uppercase: true)
+        return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
+    }
+
+    /// One well-formed multi-byte UTF-8 sequence (RFC 3629 §4), at a byte ≥ 0x80. The second
+    /// byte's range is what rules out overlong forms (E0, F0), surrogates (ED) and code points
+    /// above U+10FFFF (F4); the error points at the sequence's first byte.
+    private mutating func utf8Sequence() throws(SyntaxError) {
+        let lead = bytes[index]
+        let continuations: Int
+        var second: ClosedRange<UInt8> = 0x80...0xBF
+        switch lead {
+        case 0xC2...0xDF: continuations = 1
+        case 0xE0: continuations = 2; second = 0xA0...0xBF
+        case 0xE1...0xEC, 0xEE...0xEF: continuations = 2
+        case 0xED: continuations = 2; second = 0x80...0x9F
+        case 0xF0: continuations = 3; second = 0x90...0xBF
+        case 0xF1...0xF3: continuations = 3
+        case 0xF4: continuations = 3; second = 0x80...0x8F
+        case 0x80...0xBF: throw error("invalid UTF-8: continuation byte 0x\(Self.byteHex(lead)) without a lead byte")
+        case 0xC0, 0xC1: throw error("invalid UTF-8: overlong encoding (lead byte 0x\(Self.byteHex(lead)))")
+        case 0xF5...0xF7: throw error("invalid UTF-8: lead byte 0x\(Self.byteHex(lead)) would encode a code point above U+10FFFF")
+        default: throw error("invalid UTF-8: byte 0x\(Self.byteHex(lead)) never appears in UTF-8")
+        }
+        for position in 1...continuations {
+            let next = index + position
+            guard next < bytes.count, (0x80...0xBF).contains(bytes[next]) else {
+                throw error("invalid UTF-8: truncated sequence (lead byte 0x\(Self.byteHex(lead)) needs \(continuations) continuation bytes)")
+            }
+            if position == 1 && !second.contains(bytes[next]) {
+                switch lead {
+                case 0xED: throw error("invalid UTF-8: a UTF-16 surrogate encoded as UTF-8 (0xED 0x\(Self.byteHex(bytes[next])))")
+                case 0xF4: throw error("invalid UTF-8: code point above U+10FFFF (0xF4 0x\(Self.byteHex(bytes[next])))")
+                default: throw error("invalid UTF-8: overlong encoding (0x\(Self.byteHex(lead)) 0x\(Self.byteHex(bytes[next])))")
+                }
+            }
+        }
+        index += continuations + 1
+    }
+
+    private static func byteHex(_ byte: UInt8) -> String {
+        let digits = String(byte, radix: 16, uppercase: true)
+        return digits.count == 1 ? "0" + digits : digits
     }
 
     private mutating func literal(_ word: StaticString) throws(SyntaxError) {

@@ -47,12 +47,13 @@ final class RunPodReplica: Sendable {
         let child = try ChildProcess.spawn(arguments[0], arguments: Array(arguments.dropFirst()), environment: environment,
                                            stdin: .null, stdout: .pipe, stderr: .pipe)
         let replica = RunPodReplica(podID: podID, child: child, launch: launch)
-        LineReader.start(child.standardOutput!, name: "\(podID)-stdout", onLine: { line in
-            logger.info("runpod worker stdout", metadata: ["pod": "\(podID)", "line": "\(line)"])
+        // Its output is only logged (results travel over HTTP): lines are capped at 64 KB.
+        LineReader.start(child.standardOutput!, name: "\(podID)-stdout", maxLineBytes: 64 * 1024, onLine: { line in
+            logger.info("runpod worker stdout", metadata: ["pod": "\(podID)", "line": "\(line.loggedText)"])
         }, onEnd: {})
-        LineReader.start(child.standardError!, name: "\(podID)-stderr", onLine: { [replica] line in
-            replica.stderrTail.append(line)
-            logger.info("runpod worker stderr", metadata: ["pod": "\(podID)", "line": "\(line)"])
+        LineReader.start(child.standardError!, name: "\(podID)-stderr", maxLineBytes: 64 * 1024, onLine: { [replica] line in
+            replica.stderrTail.append(line.loggedText)
+            logger.info("runpod worker stderr", metadata: ["pod": "\(podID)", "line": "\(line.loggedText)"])
         }, onEnd: { [replica] in replica.stderrTail.markEnded() })
         return replica
     }

@@ -21,9 +21,14 @@ public struct ContainerRuntime: JobRuntime {
     public let cliEnvironment: [String: String]
     /// The manager's id, as the containers' `orch.worker` label.
     public let workerID: String
+    /// Longest stdout line (bytes) a handler may print; a longer one fails the job.
+    public let maxOutputBytes: Int
 
-    public init(cli: String = "podman", image: String, runArguments: [String] = [], command: [String] = [],
-                cliEnvironment: [String: String] = [:], workerID: String = "") {
+    public init(
+        cli: String = "podman", image: String, runArguments: [String] = [], command: [String] = [],
+        cliEnvironment: [String: String] = [:], maxOutputBytes: Int = OutputLimit.defaultBytes, workerID: String = ""
+    ) {
+        self.maxOutputBytes = maxOutputBytes
         self.cli = cli
         self.workerID = workerID
         self.image = image
@@ -78,6 +83,7 @@ public struct ContainerRuntime: JobRuntime {
             arguments: arguments,
             environment: environment,
             context: context,
+            maxOutputBytes: maxOutputBytes,
             describe: "container \(name)",
             extraKill: {
                 // The CLI's own death does not stop the container; killing it by name does.

@@ -10,17 +10,24 @@ enum HandlerConversation {
         case endOfOutput
         case timedOut
         case cancelled
+        /// A stdout line went past the output limit (bytes); the handler was killed.
+        case outputTooLarge(limit: Int)
     }
 
-    /// - Parameter kill: stops the handler; called on timeout and on cancellation.
+    /// - Parameter kill: stops the handler; called on timeout, on cancellation and on a line
+    ///   past the output limit.
     static func collect(
-        lines: AsyncStream<String>,
+        lines: AsyncStream<OutputLine>,
         context: JobContext,
         kill: @escaping @Sendable () -> Void
     ) async -> Ending {
         let ending = await withTaskGroup(of: Ending?.self) { group in
             group.addTask {
-                for await line in lines {
+                for await output in lines {
+                    guard case .line(let line) = output else {
+                        if case .tooLong(let limit) = output { return .outputTooLarge(limit: limit) }
+                        continue
+                    }
                     switch HandlerLine(line) {
                     case .result(let output): return .result(.output(output))
                     case .error(let message, let output): return .result(.failure(message, output: output))
@@ -48,8 +55,16 @@ enum HandlerConversation {
             return first ?? .cancelled
         }
         if Task.isCancelled { return .cancelled }
-        if ending == .timedOut { kill() }
+        switch ending {
+        case .timedOut, .outputTooLarge: kill()
+        default: break
+        }
         return ending
+    }
+
+    /// RunPod's /runsync refuses results over 20 MiB; a line this long would also sit in our memory.
+    static func outputTooLargeMessage(limit: Int) -> String {
+        "handler output larger than \(limit) bytes (--max-output); the handler was killed"
     }
 
     static func timeoutMessage(_ context: JobContext) -> String {

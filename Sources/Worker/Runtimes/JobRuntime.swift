@@ -15,6 +15,12 @@ public protocol JobRuntime: Sendable {
     func shutdown() async
 }
 
+/// The longest stdout line a handler may print, by default: 20 MiB, RunPod's limit for a
+/// `/runsync` result (`--max-output`).
+public enum OutputLimit {
+    public static let defaultBytes = 20 * 1024 * 1024
+}
+
 /// What a runtime needs to run one job.
 public struct JobContext: Sendable {
     public let job: ClaimedJob

@@ -12,19 +12,25 @@ public final class PersistentRuntime: JobRuntime {
     public let name = "persistent"
     public let handler: String
     public let size: Int
+    /// Longest stdout line (bytes) a handler may print; a longer one fails the job.
+    public let maxOutputBytes: Int
     private let logger: Logger
     private let pool: ProcessPool
 
-    public init(handler: String, size: Int, logger: Logger = Logger(label: "orchestrator.worker.persistent")) {
+    public init(
+        handler: String, size: Int, maxOutputBytes: Int = OutputLimit.defaultBytes,
+        logger: Logger = Logger(label: "orchestrator.worker.persistent")
+    ) {
         self.handler = handler
         self.size = max(1, size)
+        self.maxOutputBytes = maxOutputBytes
         self.logger = logger
         self.pool = ProcessPool()
     }
 
     public func start() async throws {
         for index in 0..<size {
-            let process = try HandlerProcess.spawn(handler: handler, index: index, logger: logger)
+            let process = try HandlerProcess.spawn(handler: handler, index: index, maxOutputBytes: maxOutputBytes, logger: logger)
             await pool.put(process)
         }
         logger.info("persistent handlers started", metadata: ["count": "\(size)", "handler": "\(handler)"])
@@ -48,7 +54,7 @@ public final class PersistentRuntime: JobRuntime {
     /// Starts a new process in place of a dead one, with capped exponential backoff while
     /// starting fails or the new process dies at once, so a broken handler cannot spin.
     private func replace(_ dead: HandlerProcess, index: Int) {
-        let handler = handler, logger = logger, pool = pool
+        let handler = handler, logger = logger, pool = pool, maxOutputBytes = maxOutputBytes
         let restarts = dead.restarts + 1
         dead.closeInput()
         Task {
@@ -57,7 +63,8 @@ public final class PersistentRuntime: JobRuntime {
             if dead.livedBriefly { try? await Task.sleep(for: delay) }
             while true {
                 do {
-                    let process = try HandlerProcess.spawn(handler: handler, index: index, logger: logger, restarts: restarts)
+                    let process = try HandlerProcess.spawn(
+                        handler: handler, index: index, maxOutputBytes: maxOutputBytes, logger: logger, restarts: restarts)
                     logger.notice("handler process restarted", metadata: ["index": "\(index)", "pid": "\(process.pid)"])
                     await pool.put(process)
                     return
@@ -104,7 +111,7 @@ final class HandlerProcess: Sendable {
     private let writer: LineWriter
     private let stderrTail = OutputTail()
     private let startedAt = ContinuousClock.now
-    private let current = Mutex<AsyncStream<String>.Continuation?>(nil)
+    private let current = Mutex<AsyncStream<OutputLine>.Continuation?>(nil)
     private let ended = Mutex(false)
     /// Set when we killed it (timeout, cancel): it must be replaced even before its end shows.
     private let killed = Mutex(false)
@@ -121,18 +128,19 @@ final class HandlerProcess: Sendable {
         self.writer = LineWriter(child.standardInput!, name: "handler-\(index)-stdin")
     }
 
-    static func spawn(handler: String, index: Int, logger: Logger, restarts: Int = 0) throws -> HandlerProcess {
+    static func spawn(handler: String, index: Int, maxOutputBytes: Int, logger: Logger, restarts: Int = 0) throws -> HandlerProcess {
         let child = try ChildProcess.spawn("/bin/sh", arguments: ["-c", handler], stdin: .pipe, stdout: .pipe, stderr: .pipe)
         let process = HandlerProcess(child: child, index: index, restarts: restarts)
-        LineReader.start(child.standardError!, name: "handler-\(index)-stderr", onLine: { [process] line in
+        LineReader.start(child.standardError!, name: "handler-\(index)-stderr", maxLineBytes: maxOutputBytes, onLine: { [process] output in
+            let line = output.loggedText
             process.stderrTail.append(line)
             logger.info("handler stderr", metadata: ["handler": "\(index)", "line": "\(line)"])
         }, onEnd: { [process] in process.stderrTail.markEnded() })
-        LineReader.start(child.standardOutput!, name: "handler-\(index)-stdout", onLine: { [process] line in
+        LineReader.start(child.standardOutput!, name: "handler-\(index)-stdout", maxLineBytes: maxOutputBytes, onLine: { [process] output in
             if let sink = process.current.withLock({ $0 }) {
-                sink.yield(line)
+                sink.yield(output)
             } else {
-                logger.info("handler stdout between jobs", metadata: ["handler": "\(index)", "line": "\(line)"])
+                logger.info("handler stdout between jobs", metadata: ["handler": "\(index)", "line": "\(output.loggedText)"])
             }
         }, onEnd: { [process] in
             process.ended.withLock { $0 = true }
@@ -142,7 +150,7 @@ final class HandlerProcess: Sendable {
     }
 
     func execute(_ context: JobContext) async -> RunResult {
-        let (lines, sink) = AsyncStream<String>.makeStream()
+        let (lines, sink) = AsyncStream<OutputLine>.makeStream()
         let alreadyEnded = ended.withLock { ended in
             if !ended { current.withLock { $0 = sink } }
             return ended
@@ -164,6 +172,7 @@ final class HandlerProcess: Sendable {
         case .result(let result): return result
         case .cancelled: return .stopped
         case .timedOut: return .timedOut(HandlerConversation.timeoutMessage(context))
+        case .outputTooLarge(let limit): return .failure(HandlerConversation.outputTooLargeMessage(limit: limit))
         case .endOfOutput:
             let status = await child.wait()
             killed.withLock { $0 = true }

@@ -10,16 +10,19 @@ public struct ProcessRuntime: JobRuntime {
     public let name = "process"
     /// The command line, run by `/bin/sh -c`.
     public let handler: String
+    /// Longest stdout line (bytes) a handler may print; a longer one fails the job.
+    public let maxOutputBytes: Int
 
-    public init(handler: String) {
+    public init(handler: String, maxOutputBytes: Int = OutputLimit.defaultBytes) {
         self.handler = handler
+        self.maxOutputBytes = maxOutputBytes
     }
 
     public func start() async throws {}
     public func shutdown() async {}
 
     public func run(_ context: JobContext) async -> RunResult {
-        await Self.run(arguments: ["/bin/sh", "-c", handler], context: context, describe: "handler")
+        await Self.run(arguments: ["/bin/sh", "-c", handler], context: context, maxOutputBytes: maxOutputBytes, describe: "handler")
     }
 
     /// Runs `arguments` for one job. `extraKill` also runs when the job is killed (the
@@ -28,6 +31,7 @@ public struct ProcessRuntime: JobRuntime {
         arguments: [String],
         environment: [String: String]? = nil,
         context: JobContext,
+        maxOutputBytes: Int,
         describe: String,
         extraKill: (@Sendable () -> Void)? = nil,
         describeExit: @escaping @Sendable (ChildProcess.ExitStatus) -> String? = { _ in nil }
@@ -41,12 +45,13 @@ public struct ProcessRuntime: JobRuntime {
         let jobID = context.job.id
         let logger = context.logger
         let stderrTail = OutputTail()
-        LineReader.start(child.standardError!, name: "stderr-\(jobID.prefix(8))", onLine: { line in
+        LineReader.start(child.standardError!, name: "stderr-\(jobID.prefix(8))", maxLineBytes: maxOutputBytes, onLine: { output in
+            let line = output.loggedText
             stderrTail.append(line)
             logger.info("handler stderr", metadata: ["job": "\(jobID)", "line": "\(line)"])
         }, onEnd: { stderrTail.markEnded() })
-        let (lines, sink) = AsyncStream<String>.makeStream()
-        LineReader.start(child.standardOutput!, name: "stdout-\(jobID.prefix(8))", onLine: { sink.yield($0) }, onEnd: { sink.finish() })
+        let (lines, sink) = AsyncStream<OutputLine>.makeStream()
+        LineReader.start(child.standardOutput!, name: "stdout-\(jobID.prefix(8))", maxLineBytes: maxOutputBytes, onLine: { sink.yield($0) }, onEnd: { sink.finish() })
 
         let request = Data((context.job.handlerRequest + "\n").utf8)
         let stdin = child.standardInput!
@@ -74,6 +79,8 @@ public struct ProcessRuntime: JobRuntime {
             return .stopped
         case .timedOut:
             return .timedOut(HandlerConversation.timeoutMessage(context))
+        case .outputTooLarge(let limit):
+            return .failure(HandlerConversation.outputTooLargeMessage(limit: limit))
         case .result(let result):
             if status.succeeded { return result }
             if case .failure = result { return result }
