@@ -59,6 +59,7 @@ struct LaneWorker: Sendable {
                     logger.notice("subscription gone or inactive; delivery dropped", metadata: [
                         "subscription": "\(id)", "job": "\(head.delivery.job)", "webhookId": "\(head.delivery.id)",
                     ])
+                    WebhookMetrics.delivery("dropped")
                     current = await advance(head, outcome: .dropped, log: nil)
                     continue
                 }
@@ -90,6 +91,7 @@ struct LaneWorker: Sendable {
                     "host": "\(host)", "pause": "\(configuration.breakerPause)",
                 ])
             }
+            WebhookMetrics.attempted(milliseconds: result.latencyMs)
             let attempt = delivery.attempts + 1
             let record = AttemptResult(
                 attempt: attempt, url: delivery.url, at: ISOTime.nowMilliseconds,
@@ -105,11 +107,13 @@ struct LaneWorker: Sendable {
             if let subscription = delivery.subscription { metadata["subscription"] = "\(subscription)" }
             if result.succeeded {
                 logger.info("webhook delivered", metadata: metadata)
+                WebhookMetrics.delivery("success")
                 current = await advance(head, outcome: .delivered, log: record)
             } else if result.statusCode == 410 || attempt >= policy.attempts {
                 let reason = result.statusCode == 410 ? "410 Gone" : "\(attempt) attempts failed"
                 metadata["reason"] = "\(reason)"
                 logger.warning("webhook dead-lettered", metadata: metadata)
+                WebhookMetrics.delivery("dead")
                 if result.statusCode == 410, let id = delivery.subscription {
                     await deactivate(subscription: id)
                 }
@@ -119,6 +123,7 @@ struct LaneWorker: Sendable {
                 if let asked = result.retryAfter { wait = max(wait, min(asked, configuration.maxRetryAfter)) }
                 metadata["retryIn"] = "\(wait)"
                 logger.notice("webhook attempt failed; retry scheduled", metadata: metadata)
+                WebhookMetrics.delivery("failure")
                 current = await advance(head, outcome: .retry(wait), log: record)
             }
         }
@@ -176,7 +181,8 @@ struct LaneWorker: Sendable {
             }
             do {
                 let reply = try await LaneScripts.advance.run(
-                    on: redis, keys: [webhooks.base, webhooks.due, webhooks.events, webhooks.deadLetters], arguments: arguments)
+                    on: redis, keys: [webhooks.base, webhooks.due, webhooks.events, webhooks.deadLetters, webhooks.pendingDeadLetters],
+                    arguments: arguments)
                 let values = reply.array ?? []
                 switch values.first?.string {
                 case "NEXT":

@@ -21,6 +21,9 @@ public struct RedisConfiguration: Sendable, Equatable {
     /// Reconnect backoff: first wait after a failed connect, doubled per failure up to `maxBackoff`.
     public var initialBackoff: Duration
     public var maxBackoff: Duration
+    /// The role using the client (`api`, `worker`, …), as the `role` of
+    /// `orchestrator_redis_errors_total`.
+    public var role = "client"
 
     public init(
         address: Address = .tcp(host: "127.0.0.1", port: 6379),

@@ -1,4 +1,5 @@
 import CHiredis
+import CoreMetrics
 import Foundation
 import Synchronization
 
@@ -198,6 +199,7 @@ public final class RedisConnection {
         guard made.pointee.err == 0 else {
             let reason = errorString(made)
             redisFree(made)
+            Counter(label: "orchestrator_redis_errors_total", dimensions: [("role", configuration.role)]).increment()
             throw RedisError.connectFailed(endpoint: endpoint, reason: reason)
         }
         redisSetTimeout(made, timeval(configuration.commandTimeout))
@@ -234,6 +236,7 @@ public final class RedisConnection {
 
     /// Turns the context's error into a typed error and drops the (now unusable) connection.
     private func failure(command: String) -> RedisError {
+        Counter(label: "orchestrator_redis_errors_total", dimensions: [("role", configuration.role)]).increment()
         guard let context else { return .closed }
         let code = context.pointee.err
         let savedErrno = errno

@@ -97,7 +97,7 @@ public struct DeadLetterStore: Sendable {
         let delivery = letter.replayDelivery
         let scope = keys.webhooks(letter.scope)
         let reply = try await DeadLetterScripts.replay.run(
-            on: redis, keys: [scope.base, scope.due, scope.deadLetter(id)], arguments: [delivery.lane, delivery.stored])
+            on: redis, keys: [scope.base, scope.due, scope.deadLetter(id), scope.pendingDeadLetters], arguments: [delivery.lane, delivery.stored])
         switch reply.string {
         case "OK": return .replaying(try await get(id) ?? letter)
         case "BUSY": return .alreadyReplaying
@@ -109,7 +109,8 @@ public struct DeadLetterStore: Sendable {
     public func setState(_ id: String, _ state: DeadLetter.State, reason: String) async throws -> DeadLetter? {
         guard let letter = try await get(id) else { return nil }
         let reply = try await DeadLetterScripts.setState.run(
-            on: redis, keys: [keys.webhooks(letter.scope).deadLetter(id)], arguments: [state.rawValue, reason])
+            on: redis, keys: [keys.webhooks(letter.scope).deadLetter(id), keys.webhooks(letter.scope).pendingDeadLetters],
+            arguments: [state.rawValue, reason])
         guard reply.string == "OK" else { return nil }
         return try await get(id)
     }

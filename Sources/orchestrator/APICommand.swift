@@ -31,7 +31,7 @@ struct APICommand: AsyncParsableCommand {
         let stop = await StopSignals.catching()
         common.bootstrap()
         let logger = Logger(label: "orchestrator.api")
-        let redisConfiguration = try common.redisConfiguration()
+        let redisConfiguration = try common.redisConfiguration(role: "api")
         let redis = RedisClient(configuration: redisConfiguration)
         let subscriber = RedisSubscriber(configuration: redisConfiguration, logger: logger)
         defer {
@@ -39,12 +39,14 @@ struct APICommand: AsyncParsableCommand {
             redis.close()
         }
         let store = JobStore(redis: redis, keys: common.keys, defaults: jobs.defaults)
+        let exposition = MetricsExposition.bootstrap(gauges: [.jobs(store)], logger: logger)
         let server = APIServer(
             configuration: api.configuration(allowPrivateWebhooks: allowPrivateWebhooks, maxRequeues: maxRequeuesOption ?? 1),
             redis: redis,
             store: store,
             subscriber: subscriber,
-            logger: logger
+            logger: logger,
+            metrics: { await exposition.text() }
         )
         let application = server.makeApplication { port in
             logger.info("API listening", metadata: ["url": "http://\(api.host):\(port)", "redis": "\(redisConfiguration.endpointDescription)"])

@@ -23,6 +23,9 @@ struct CommonOptions: ParsableArguments {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (env ORCH_LOG_LEVEL; default info).")
     var logLevelOption: String?
 
+    @Option(name: .customLong("log-format"), help: "text (for a terminal) or json (one object per line) (env ORCH_LOG_FORMAT; default text).")
+    var logFormatOption: String?
+
     var redisURL: String { redisURLOption ?? "redis://127.0.0.1:6379" }
     var prefix: String { prefixOption ?? "orch:" }
     var redisPool: Int { redisPoolOption ?? 2 }
@@ -41,6 +44,10 @@ struct CommonOptions: ParsableArguments {
         logLevelOption = try Setting.resolve(logLevelOption, flag: "--log-level", variable: "ORCH_LOG_LEVEL", level) {
             level.parse($0) == nil ? "must be \(level.expected), got '\($0)'" : nil
         }
+        let format = SettingKind<String>(expected: "text or json") { ["text", "json"].contains($0.lowercased()) ? $0.lowercased() : nil }
+        logFormatOption = try Setting.resolve(logFormatOption, flag: "--log-format", variable: "ORCH_LOG_FORMAT", format) {
+            format.parse($0) == nil ? "must be text or json, got '\($0)'" : nil
+        }
     }
 
     /// Logging, and SIGPIPE ignored: a handler or client that goes away mid-write must give
@@ -48,6 +55,14 @@ struct CommonOptions: ParsableArguments {
     func bootstrap() {
         signal(SIGPIPE, SIG_IGN)
         let level = logLevel
+        if logFormatOption?.lowercased() == "json" {
+            LoggingSystem.bootstrap { label in
+                var handler = JSONLogHandler(label: label)
+                handler.logLevel = level
+                return handler
+            }
+            return
+        }
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
@@ -55,9 +70,10 @@ struct CommonOptions: ParsableArguments {
         }
     }
 
-    func redisConfiguration(url: String? = nil) throws -> RedisConfiguration {
+    func redisConfiguration(url: String? = nil, role: String) throws -> RedisConfiguration {
         var configuration = try RedisConfiguration(url: url ?? redisURL)
         configuration.poolSize = redisPool
+        configuration.role = role
         return configuration
     }
 

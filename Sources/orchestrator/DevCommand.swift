@@ -35,6 +35,7 @@ struct DevCommand: AsyncParsableCommand {
 
         var redisConfiguration = embedded.configuration
         redisConfiguration.poolSize = common.redisPool
+        redisConfiguration.role = "dev"
         let redis = RedisClient(configuration: redisConfiguration)
         let subscriber = RedisSubscriber(configuration: redisConfiguration, logger: logger)
         defer {
@@ -52,9 +53,12 @@ struct DevCommand: AsyncParsableCommand {
         let notifierService = NotifierService(
             configuration: notifier.configuration(forceAllowPrivate: true), redis: redis, keys: common.keys,
             logger: Logger(label: "orchestrator.notifier"))
+        // One process, every role: the API's /metrics has all of it.
+        let exposition = MetricsExposition.bootstrap(gauges: [.jobs(store), .webhooks(redis, common.keys)], logger: logger)
         let server = APIServer(
             configuration: api.configuration(allowPrivateWebhooks: true, maxRequeues: workerConfiguration.maxRequeues),
-            redis: redis, store: store, subscriber: subscriber, logger: Logger(label: "orchestrator.api")
+            redis: redis, store: store, subscriber: subscriber, logger: Logger(label: "orchestrator.api"),
+            metrics: { await exposition.text() }
         )
         let application = server.makeApplication { port in
             let base = "http://\(api.host):\(port)"

@@ -9,7 +9,7 @@ struct Orchestrator: AsyncParsableCommand {
         version: OrchestratorVersion.current,
         subcommands: [
             DevCommand.self, APICommand.self, WorkerCommand.self, NotifierCommand.self, ExampleHandlerCommand.self,
-            RunPodEnvCommand.self, SubmitCommand.self, StatusCommand.self, CancelCommand.self, RetryCommand.self, HealthCommand.self,
+            RunPodEnvCommand.self, SubmitCommand.self, JobsCommand.self, WorkersCommand.self, EndpointsCommand.self, StatusCommand.self, CancelCommand.self, RetryCommand.self, HealthCommand.self,
             WebhooksCommand.self, DeliveriesCommand.self, DeadLettersCommand.self,
         ]
     )

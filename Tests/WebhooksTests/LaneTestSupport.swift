@@ -38,7 +38,7 @@ struct Lanes {
         ]
         for (field, value) in deadFields + notice { arguments += [field, value] }
         let reply = try await LaneScripts.advance.run(
-            on: redis, keys: [scope.base, scope.due, scope.events, scope.deadLetters], arguments: arguments)
+            on: redis, keys: [scope.base, scope.due, scope.events, scope.deadLetters, scope.pendingDeadLetters], arguments: arguments)
         let values = reply.array ?? []
         return (values.first?.string ?? "", LaneHead.list(values, from: 1, scope: .endpoint(endpoint)).first)
     }

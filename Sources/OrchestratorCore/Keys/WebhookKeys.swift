@@ -11,6 +11,8 @@ public struct WebhookKeys: Sendable, Hashable {
     public func lane(_ id: String) -> String { "\(base)webhooks:lane:\(id)" }
     /// Sorted set of dead letters' ids, by time of death.
     public var deadLetters: String { "\(base)webhooks:dead" }
+    /// Set of the ids of dead letters still `pending` (what an operator has to look at).
+    public var pendingDeadLetters: String { "\(base)webhooks:dead-pending" }
     /// Hash of one dead letter.
     public func deadLetter(_ id: String) -> String { "\(base)webhooks:dead:\(id)" }
 }

@@ -16,7 +16,16 @@ extension JobStore {
     public func claimNext(workerID: String, endpoint: String, max: Int) async throws -> [ClaimedJob] {
         let ep = keys.endpoint(endpoint)
         let reply = try await ClaimJobsScript.script.run(on: client, keys: claimKeys(ep, workerID), arguments: [workerID, "pop", max])
-        return try (reply.array ?? []).map { try ClaimedJob(endpoint: endpoint, luaFields: $0) }
+        return try Self.started((reply.array ?? []).map { try ClaimedJob(endpoint: endpoint, luaFields: $0) })
+    }
+
+    /// Claimed jobs, counted.
+    private static func started(_ jobs: [ClaimedJob]) -> [ClaimedJob] {
+        for job in jobs {
+            JobMetrics.transitioned(endpoint: job.endpoint, to: .inProgress)
+            JobMetrics.delay(endpoint: job.endpoint, milliseconds: job.delayTime)
+        }
+        return jobs
     }
 
     /// Waits on a dedicated connection until a job arrives on `endpoint` (moving its entry into
@@ -29,7 +38,7 @@ extension JobStore {
             RedisCommand("BLMOVE", ep.queue, ep.claiming(workerID), "RIGHT", "LEFT", seconds), blockingFor: timeout)
         guard let entry = moved.bytes else { return nil }
         let reply = try await ClaimJobsScript.script.run(on: client, keys: claimKeys(ep, workerID), arguments: [workerID, "moved", entry])
-        return try (reply.array ?? []).map { try ClaimedJob(endpoint: endpoint, luaFields: $0) }.first
+        return try Self.started((reply.array ?? []).map { try ClaimedJob(endpoint: endpoint, luaFields: $0) }).first
     }
 
     private func claimKeys(_ ep: EndpointKeys, _ workerID: String) -> [any RedisArgumentConvertible] {
@@ -94,6 +103,10 @@ extension JobStore {
             on: client, keys: [ep.base, ep.running(workerID), ep.events, ep.stats], arguments: arguments)
         let parts = reply.array?.map { $0.string ?? "" } ?? []
         guard parts.count == requests.count else { throw JobStoreError.unexpectedReply(script: "finish", reply: "\(reply)") }
+        for (request, part) in zip(requests, parts) where part == "OK" {
+            JobMetrics.transitioned(endpoint: endpoint, to: request.outcome.status)
+            if request.job.startedAt >= 0 { JobMetrics.execution(endpoint: endpoint, milliseconds: request.elapsed) }
+        }
         return parts.map { $0 == "OK" ? .applied(from: .inProgress) : $0.isEmpty ? .notFound : .refused(current: JobStatus(rawValue: $0)) }
     }
 
@@ -118,7 +131,9 @@ extension JobStore {
         let ep = keys.endpoint(endpoint)
         let reply = try await ExpireRunsScript.script.run(
             on: client, keys: [ep.base, ep.running(workerID), ep.events, ep.stats], arguments: [])
-        return reply.array?.compactMap(\.string) ?? []
+        let expired = reply.array?.compactMap(\.string) ?? []
+        JobMetrics.transitioned(endpoint: endpoint, to: .timedOut, count: expired.count)
+        return expired
     }
 
     /// Recovers (requeue or fail) the jobs `workerID` holds on `endpoint` but did not list, taken
@@ -132,6 +147,9 @@ extension JobStore {
             arguments: [workerID, grace.wholeMilliseconds, maxRequeues, reason] + listed)
         let counts = reply.array?.compactMap(\.int) ?? []
         guard counts.count == 2 else { throw JobStoreError.unexpectedReply(script: "drop-unlisted", reply: "\(reply)") }
+        JobMetrics.transitioned(endpoint: endpoint, to: .inQueue, count: counts[0])
+        JobMetrics.requeued(endpoint: endpoint, reason: "worker_lost", count: counts[0])
+        JobMetrics.transitioned(endpoint: endpoint, to: .failed, count: counts[1])
         return (counts[0], counts[1])
     }
 
@@ -140,7 +158,12 @@ extension JobStore {
         let ep = keys.endpoint(job.endpoint)
         let reply = try await ReleaseJobScript.script.run(
             on: client, keys: [ep.base, ep.running(workerID), ep.events], arguments: [job.id, workerID])
-        return try TransitionResult(reply: reply, script: "release")
+        let result = try TransitionResult(reply: reply, script: "release")
+        if case .applied = result {
+            JobMetrics.transitioned(endpoint: job.endpoint, to: .inQueue)
+            JobMetrics.requeued(endpoint: job.endpoint, reason: "shutdown")
+        }
+        return result
     }
 
     /// Registers the worker and renews its lease: every job in its running sets is its own

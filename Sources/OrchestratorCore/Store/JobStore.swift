@@ -3,7 +3,8 @@ import Synchronization
 
 /// Every job operation; each is one Redis round trip (a Lua script where it writes), or fewer
 /// when concurrent submits or results share a script call (``GroupCommit``). The API and the
-/// workers share it; nothing else writes a job's status.
+/// workers share it; nothing else writes a job's status. Each move it makes is counted here
+/// (``JobMetrics``), in whichever role made it.
 public final class JobStore: Sendable {
     private let redis: RedisClient
     public let keys: KeySpace
@@ -70,6 +71,7 @@ public final class JobStore: Sendable {
             throw JobStoreError.duplicateID(String(message.dropFirst(7)))
         }
         guard let created = reply.int else { throw JobStoreError.unexpectedReply(script: "submit", reply: "\(reply)") }
+        JobMetrics.transitioned(endpoint: endpoint, to: .inQueue, count: jobs.count)
         return created
     }
 
@@ -153,7 +155,9 @@ public final class JobStore: Sendable {
         let reply = try await CancelJobScript.script.run(
             on: redis, keys: [ep.base, ep.events, ep.stats, ep.queueDeadlines],
             arguments: [id, keys.global.workerCancelChannel("")])
-        return try TransitionResult(reply: reply, script: "cancel")
+        let result = try TransitionResult(reply: reply, script: "cancel")
+        if case .applied = result { JobMetrics.transitioned(endpoint: endpoint, to: .cancelled) }
+        return result
     }
 
     public func retry(endpoint: String, id: String) async throws -> TransitionResult {
@@ -161,7 +165,9 @@ public final class JobStore: Sendable {
         let ep = keys.endpoint(endpoint)
         let reply = try await RetryJobScript.script.run(
             on: redis, keys: [ep.base, ep.events, ep.stats, ep.queueDeadlines], arguments: [id])
-        return try TransitionResult(reply: reply, script: "retry")
+        let result = try TransitionResult(reply: reply, script: "retry")
+        if case .applied = result { JobMetrics.transitioned(endpoint: endpoint, to: .inQueue) }
+        return result
     }
 
     /// Cancels every queued job of the endpoint, a slice of `batch` per script call; returns how many.
@@ -174,6 +180,7 @@ public final class JobStore: Sendable {
             let counts = reply.array?.compactMap(\.int) ?? []
             guard counts.count == 2 else { throw JobStoreError.unexpectedReply(script: "purge-queue", reply: "\(reply)") }
             total += counts[0]
+            JobMetrics.transitioned(endpoint: endpoint, to: .cancelled, count: counts[0])
             if counts[1] == 0 { return total }
         }
     }
@@ -187,5 +194,13 @@ public final class JobStore: Sendable {
     static func milliseconds(time reply: RedisValue) -> Int {
         let parts = reply.array?.compactMap(\.int) ?? []
         return parts.count == 2 ? parts[0] * 1000 + parts[1] / 1000 : 0
+    }
+}
+
+extension JobStore {
+    /// Partial outputs of a streaming job not yet read through `/stream`.
+    public func pendingStreamChunks(endpoint: String, id: String) async throws -> Int {
+        guard JobID.isPlausible(id) else { return 0 }
+        return try await redis.send("LLEN", keys.endpoint(endpoint).jobStream(id)).int ?? 0
     }
 }

@@ -55,7 +55,12 @@ public struct Reaper: Sendable {
                 + (candidates[endpoint] ?? [])
             let reply = try await ReapScript.script.run(
                 on: redis, keys: [ep.base, ep.queue, ep.lowQueue, ep.events, ep.stats, ep.queueDeadlines], arguments: arguments)
-            summary = summary + (try ReapSummary(reply: reply))
+            let done = try ReapSummary(reply: reply)
+            JobMetrics.transitioned(endpoint: endpoint, to: .inQueue, count: done.requeued)
+            JobMetrics.requeued(endpoint: endpoint, reason: "worker_lost", count: done.requeued)
+            JobMetrics.transitioned(endpoint: endpoint, to: .failed, count: done.failed)
+            JobMetrics.transitioned(endpoint: endpoint, to: .timedOut, count: done.expired)
+            summary = summary + done
         }
         for worker in lost {
             let removed = try await ForgetWorkerScript.script.run(

@@ -47,7 +47,8 @@ package enum LaneScripts {
 
     /// Records one attempt on a lane's head delivery and moves the lane on.
     ///
-    /// KEYS: base, due set, events stream (for dead-letter notices), dead-letter index.
+    /// KEYS: base, due set, events stream (for dead-letter notices), dead-letter index, pending
+    /// dead letters.
     /// ARGV: lane id, delivery id, outcome (`delivered` | `retry` | `dead` | `defer` |
     /// `dropped`), updated item, log entry ('' = none), wait ms (retry/defer: due that long after
     /// now, by Redis' clock), lease ms, dead-letter max count, default log TTL ms, replay ('1' when
@@ -90,10 +91,12 @@ package enum LaneScripts {
       redis.call('HSET', dkey, 'attempts', attempts, 'state', 'pending', 'stateReason', '', 'stateAt', tostring(now),
         'deadAt', tostring(now), unpack(fields))
       redis.call('ZADD', KEYS[4], now, id)
+      redis.call('SADD', KEYS[5], id)
       local count = redis.call('ZCARD', KEYS[4])
       if count > dead_max then
         for _, old in ipairs(redis.call('ZRANGE', KEYS[4], 0, count - dead_max - 1)) do
           redis.call('DEL', B .. 'webhooks:dead:' .. old)
+          redis.call('SREM', KEYS[5], old)
         end
         redis.call('ZREMRANGEBYRANK', KEYS[4], 0, count - dead_max - 1)
       end
