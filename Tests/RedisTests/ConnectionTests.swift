@@ -159,14 +159,14 @@ struct ConnectionTests {
         configuration.connectTimeout = .milliseconds(300)
         let redis = RedisClient(configuration: configuration)
         defer { redis.close() }
-        let started = ContinuousClock.now
+        // Refused at connect (connectFailed: nothing was sent), not after the 5 s command timeout
+        // (that would be `timeout`). The kind of error is the check: a wall-clock bound here failed
+        // when other suites kept the cooperative pool busy, although the refusal itself took 2 ms.
         do {
             try await redis.send("PING")
             Issue.record("PING to a closed port succeeded")
         } catch let error as RedisError {
             guard case .connectFailed = error else { Issue.record("expected connectFailed, got \(error)"); return }
         }
-        // Refused at once, not after the 5 s command timeout (bound generous for a loaded machine).
-        #expect(ContinuousClock.now - started < .seconds(4))
     }
 }
