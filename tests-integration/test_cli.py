@@ -108,3 +108,36 @@ def test_webhook_and_dead_letter_commands(cluster, receiver):
     assert code == 0 and f"deleted {sub}" in out
     code, _, err = cli(cluster, "webhooks", "rm", sub)
     assert code == 1 and "HTTP 404" in err
+
+
+def test_batch_submit_and_listings(cluster, tmp_path):
+    cluster.start_api("--max-batch", "3")
+    jobs = tmp_path / "jobs.jsonl"
+    jobs.write_text("".join(json.dumps({"input": {"n": n}}) + "\n" for n in range(7)) + "\n")
+    code, out, err = cli(cluster, "submit", "--endpoint", "bulk", "--batch", str(jobs), "--batch-size", "3")
+    assert code == 0, err
+    ids = out.split()
+    assert len(ids) == 7 and len(set(ids)) == 7
+    assert cluster.redis.cli("LLEN", "orch:{bulk}:queue") == "7"
+
+    # A bad line queues nothing and names the line.
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"input": {}}\n{"input": 5}\n')
+    code, out, err = cli(cluster, "submit", "--endpoint", "bulk", "--batch", str(bad))
+    assert code == 1 and f"{bad}:2:" in err and out == ""
+    # Over the API's --max-batch: the server's 413 message, nothing queued by that request.
+    code, _, err = cli(cluster, "submit", "--endpoint", "bulk", "--batch", str(jobs), "--batch-size", "4")
+    assert code == 1 and "HTTP 413" in err and "nothing was queued" in err
+    assert cluster.redis.cli("LLEN", "orch:{bulk}:queue") == "7"
+    code, _, err = cli(cluster, "submit", "--batch", str(jobs), "--wait")
+    assert code != 0 and "leave out --input" in err
+
+    code, out, err = cli(cluster, "jobs", "ls", "--endpoint", "bulk", "--status", "queued", "--json")
+    assert code == 0, err
+    listed = json.loads(out)["jobs"]
+    assert [job["id"] for job in listed] == ids and all(job["status"] == "IN_QUEUE" for job in listed)
+    code, out, _ = cli(cluster, "endpoints", "ls")
+    header, *rows = out.splitlines()
+    assert header.split()[0] == "ENDPOINT" and any(row.split()[:2] == ["bulk", "7"] for row in rows), out
+    code, out, _ = cli(cluster, "workers", "ls", "--json")
+    assert code == 0 and json.loads(out)["workers"] == []

@@ -173,3 +173,48 @@ def test_with_redis_stopped_workers_back_off_and_come_back(rp):
     assert backoffs / 10 < 3, f"{backoffs} refused worker requests in 10 s"
     rp.cluster.redis.start()
     assert rp.endpoint().run_sync({"input": {"back": True}}, timeout=90)["echo"] == {"back": True}
+
+
+def legacy_worker():
+    python = os.environ.get("RUNPOD_LEGACY_PYTHON")
+    assert python and os.path.exists(python), "RUNPOD_LEGACY_PYTHON (set by tests-integration/run.sh) names no python"
+    return f"{python} -u {os.path.join(HERE, 'runpod_worker.py')}"
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_an_sdk_without_job_stop_runs_fails_times_out_and_is_cancelled(rp, kind):
+    """runpod 1.7.13 never asks job-stop: a cancelled or timed-out job keeps running in it, so
+    the runtime kills the replica after the stop grace and starts another."""
+    rp.start(kind, worker=legacy_worker())
+    version = subprocess.run([legacy_worker().split()[0], "-c", "import runpod; print(runpod.__version__)"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    assert version == "1.7.13"
+    endpoint = rp.endpoint()
+    first = endpoint.run_sync({"input": {"hello": kind}}, timeout=60)
+    assert first["echo"] == {"hello": kind}
+    failed = endpoint.run({"input": {"fail": "CUDA out of memory"}})
+    wait_for(lambda: failed.status() == "FAILED", timeout=60, what="the job to fail")
+    assert "CUDA out of memory" in rp.cluster.status(failed.job_id)["error"]
+
+    job = endpoint.run({"input": {"sleep": 60}})
+    wait_for(lambda: any(r[0] == "start" and r[1] == job.job_id for r in rp.runs()), timeout=60, what="the job to start")
+    assert job.cancel()["status"] == "CANCELLED"
+    wait_for(lambda: "keeps running jobs it was told to stop" in rp.supervisor.output(), timeout=30, what="the replica to be killed")
+    wait_for(lambda: not os.path.exists(f"/proc/{first['pid']}"), timeout=10, what="the old replica to exit")
+    second = endpoint.run_sync({"input": {"after": 1}}, timeout=90)
+    assert second["pid"] != first["pid"]
+    assert job.status() == "CANCELLED"
+
+    slow = endpoint.run({"input": {"sleep": 60}, "policy": {"executionTimeout": 2000}})
+    wait_for(lambda: slow.status() == "TIMED_OUT", timeout=30, what="the job to time out")
+    # Its replica, still busy with it, goes the same way; the next job runs elsewhere.
+    wait_for(lambda: not os.path.exists(f"/proc/{second['pid']}"), timeout=30, what="the timed-out replica to be killed")
+    assert endpoint.run_sync({"input": {"after": 2}}, timeout=90)["echo"] == {"after": 2}
+    assert not any(r[0] == "end" and r[1] in (job.job_id, slow.job_id) for r in rp.runs())
+
+
+def test_a_generator_handler_streams_on_an_sdk_without_job_stop(rp):
+    rp.start("generator", worker=legacy_worker())
+    job = rp.endpoint().run({"input": {"tokens": 4}})
+    assert [chunk for chunk in job.stream()] == [{"token": i} for i in range(4)]
+    assert job.status() == "COMPLETED"

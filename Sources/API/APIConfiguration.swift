@@ -7,6 +7,8 @@ public struct APIConfiguration: Sendable {
     public var apiKeys: [String]
     /// Largest request body accepted (RunPod: 10 MB for `/run`).
     public var maxBodyBytes: Int
+    /// Most jobs one `/run-batch` request may queue.
+    public var maxBatchJobs: Int
     /// `/runsync` waits this long by default before answering with the current status.
     public var runsyncDefaultWait: Duration
     /// ...and at most this long, whatever `?wait=` asks.
@@ -35,6 +37,7 @@ public struct APIConfiguration: Sendable {
         port: Int = 8080,
         apiKeys: [String] = [],
         maxBodyBytes: Int = 10 * 1024 * 1024,
+        maxBatchJobs: Int = 1000,
         runsyncDefaultWait: Duration = .seconds(90),
         runsyncMaxWait: Duration = .seconds(300),
         allowPrivateWebhooks: Bool = false,
@@ -52,6 +55,7 @@ public struct APIConfiguration: Sendable {
         self.port = port
         self.apiKeys = apiKeys
         self.maxBodyBytes = maxBodyBytes
+        self.maxBatchJobs = maxBatchJobs
         self.runsyncDefaultWait = runsyncDefaultWait
         self.runsyncMaxWait = runsyncMaxWait
         self.allowPrivateWebhooks = allowPrivateWebhooks

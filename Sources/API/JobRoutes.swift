@@ -24,6 +24,9 @@ struct JobRoutes: Sendable {
         router.post("\(prefix)/run") { request, context in
             try await run(request: request, endpoint: try endpointOf(context), wait: nil)
         }
+        router.post("\(prefix)/run-batch") { request, context in
+            try await runBatch(request: request, endpoint: try endpointOf(context))
+        }
         router.post("\(prefix)/runsync") { request, context in
             try await run(request: request, endpoint: try endpointOf(context), wait: try runsyncWait(request))
         }
@@ -74,6 +77,18 @@ struct JobRoutes: Sendable {
         logger.info("job queued (runsync)", metadata: ["job": "\(id)", "endpoint": "\(endpoint)"])
         let record = try await waitForEnd(endpoint: endpoint, id: id, subscription: subscription, wait: wait)
         return JSONResponse.make(record?.statusBody ?? JSONText.object([("id", .string(id)), ("status", .string("IN_QUEUE"))]))
+    }
+
+    /// Queues every job of the batch in one script call, or none of them.
+    private func runBatch(request: Request, endpoint: String) async throws -> Response {
+        let batch = try RunBatchRequest(body: try await readBody(request, limit: configuration.maxBodyBytes), limit: configuration.maxBatchJobs)
+        let jobs = batch.jobs.map { run in
+            JobSubmission(id: JobID.make(), endpoint: endpoint, input: run.input, webhook: run.webhook, webhookv2: run.webhookv2,
+                          policy: run.policy, waitsForEnd: false)
+        }
+        try await storage { try await store.submit(batch: jobs, endpoint: endpoint) }
+        logger.info("jobs queued (batch)", metadata: ["endpoint": "\(endpoint)", "count": "\(jobs.count)", "first": "\(jobs[0].id)"])
+        return JSONResponse.make(JSONText.object([("ids", .raw(JSONText.array(jobs.map { .string($0.id) })))]))
     }
 
     /// Waits for the job's terminal state: woken by its done channel, and re-reading the hash

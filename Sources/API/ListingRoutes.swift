@@ -136,7 +136,7 @@ struct ListingRoutes: Sendable {
             ("host", entry.fields["host"].flatMap { $0.isEmpty ? nil : .string($0) }),
             ("pid", entry.fields["pid"].flatMap(Int.init).flatMap { $0 > 0 ? .int($0) : nil }),
             ("endpoints", .raw(JSONText.array(entry.endpoints.map { .string($0) }))),
-            ("concurrency", .int(entry.concurrency)), ("running", .int(entry.running)),
+            ("concurrency", .int(entry.concurrency)), ("running", .int(entry.busy)),
             ("jobs", .raw(JSONText.object(held.map { ($0.key, .raw(JSONText.array($0.value.map { .string($0) }))) }))),
             ("supervisor", entry.supervisor.map { .string($0) }),
             ("health", entry.fields["health"].map { .string($0) }),

@@ -17,6 +17,11 @@ struct RunRequest {
         } catch {
             throw APIError(.badRequest, "request body is not a JSON object: \(error)")
         }
+        try self.init(members: members)
+    }
+
+    /// One job's members (a body's, or one element of a batch's `jobs`).
+    init(members: [String: (text: String, kind: JSONScanner.Kind)]) throws {
         guard let input = members["input"] else {
             throw APIError(.badRequest, "missing 'input': the body must look like {\"input\": {...}}")
         }

@@ -20,7 +20,11 @@ struct APICommand: AsyncParsableCommand {
     @Option(name: .customLong("max-requeues"), help: "Times a lost worker's job is requeued before it fails, for the API's reaper turns and RunPod workers' dropped jobs (env ORCH_MAX_REQUEUES; default 1).")
     var maxRequeuesOption: Int?
 
+    @Flag(name: .customLong("no-metrics"), help: "Do not count or serve /metrics (env ORCH_METRICS=0); for measuring what metrics cost.")
+    var noMetrics = false
+
     mutating func validate() throws {
+        if !noMetrics, let enabled = try Setting.parse("ORCH_METRICS", .flag) { noMetrics = !enabled }
         if !allowPrivateWebhooks {
             allowPrivateWebhooks = try Setting.parse("ORCH_ALLOW_PRIVATE_WEBHOOKS", .flag) ?? false
         }
@@ -39,14 +43,18 @@ struct APICommand: AsyncParsableCommand {
             redis.close()
         }
         let store = JobStore(redis: redis, keys: common.keys, defaults: jobs.defaults)
-        let exposition = MetricsExposition.bootstrap(gauges: [.jobs(store)], logger: logger)
+        var metricsText: (@Sendable () async -> String)?
+        if !noMetrics {
+            let exposition = MetricsExposition.bootstrap(gauges: [.jobs(store)], logger: logger)
+            metricsText = { await exposition.text() }
+        }
         let server = APIServer(
             configuration: api.configuration(allowPrivateWebhooks: allowPrivateWebhooks, maxRequeues: maxRequeuesOption ?? 1),
             redis: redis,
             store: store,
             subscriber: subscriber,
             logger: logger,
-            metrics: { await exposition.text() }
+            metrics: metricsText
         )
         let application = server.makeApplication { port in
             logger.info("API listening", metadata: ["url": "http://\(api.host):\(port)", "redis": "\(redisConfiguration.endpointDescription)"])

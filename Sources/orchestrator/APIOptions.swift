@@ -16,6 +16,9 @@ struct APIOptions: ParsableArguments {
     @Option(name: .customLong("max-body"), help: "Largest request body in bytes (env ORCH_MAX_BODY; default 10485760).")
     var maxBodyOption: Int?
 
+    @Option(name: .customLong("max-batch"), help: "Most jobs one /run-batch request may queue (env ORCH_MAX_BATCH; default 1000).")
+    var maxBatchOption: Int?
+
     @Option(name: .customLong("runpod-take-wait"), help: "Seconds a RunPod worker's job-take (and job-stop) waits before 204 (env ORCH_RUNPOD_TAKE_WAIT; default 30, at most 80: the SDK gives up at 90).")
     var takeWaitOption: Double?
 
@@ -30,6 +33,7 @@ struct APIOptions: ParsableArguments {
         hostOption = try Setting.resolve(hostOption, flag: "--host", variable: "ORCH_HOST", .text)
         portOption = try Setting.resolve(portOption, flag: "--port", variable: "ORCH_PORT", .wholeNumber, check: Check.within(0...65535))
         maxBodyOption = try Setting.resolve(maxBodyOption, flag: "--max-body", variable: "ORCH_MAX_BODY", .wholeNumber, check: Check.atLeast(1))
+        maxBatchOption = try Setting.resolve(maxBatchOption, flag: "--max-batch", variable: "ORCH_MAX_BATCH", .wholeNumber, check: Check.within(1...100_000))
         apiKeys += try Setting.parse("ORCH_API_KEYS", SettingKind<[String]>.list) ?? []
         takeWaitOption = try Setting.resolve(takeWaitOption, flag: "--runpod-take-wait", variable: "ORCH_RUNPOD_TAKE_WAIT", .number, check: Check.within(1.0...80.0))
         runpodLeaseOption = try Setting.resolve(runpodLeaseOption, flag: "--runpod-worker-lease", variable: "ORCH_RUNPOD_WORKER_LEASE", .number, check: Check.atLeast(3.0))
@@ -42,7 +46,7 @@ struct APIOptions: ParsableArguments {
     func configuration(allowPrivateWebhooks: Bool = false, maxRequeues: Int) -> APIConfiguration {
         let wait = Duration.milliseconds(Int((takeWaitOption ?? 30) * 1000))
         return APIConfiguration(
-            host: host, port: port, apiKeys: apiKeys, maxBodyBytes: maxBody, allowPrivateWebhooks: allowPrivateWebhooks,
+            host: host, port: port, apiKeys: apiKeys, maxBodyBytes: maxBody, maxBatchJobs: maxBatchOption ?? 1000, allowPrivateWebhooks: allowPrivateWebhooks,
             takeLongPoll: wait, stopLongPoll: wait, runpodWorkerLease: .milliseconds(Int((runpodLeaseOption ?? 30) * 1000)),
             maxRequeues: maxRequeues
         )

@@ -70,6 +70,35 @@ public struct JSONScanner {
         return members
     }
 
+    /// Validates `bytes` as a JSON array and returns each element as raw text, in order, with
+    /// its kind (webhook templates walk job outputs without re-encoding them).
+    public static func arrayElements(_ bytes: [UInt8]) throws(SyntaxError) -> [(text: String, kind: Kind)] {
+        var scanner = JSONScanner(bytes)
+        scanner.skipWhitespace()
+        guard scanner.peek == UInt8(ascii: "[") else { throw scanner.error("expected a JSON array") }
+        scanner.index += 1
+        scanner.depth = 1
+        var elements: [(text: String, kind: Kind)] = []
+        scanner.skipWhitespace()
+        if scanner.peek == UInt8(ascii: "]") {
+            scanner.index += 1
+        } else {
+            while true {
+                scanner.skipWhitespace()
+                let start = scanner.index
+                let kind = try scanner.value()
+                elements.append((String(decoding: bytes[start..<scanner.index], as: UTF8.self), kind))
+                scanner.skipWhitespace()
+                if scanner.peek == UInt8(ascii: ",") { scanner.index += 1; continue }
+                try scanner.expect(UInt8(ascii: "]"))
+                break
+            }
+        }
+        scanner.skipWhitespace()
+        guard scanner.index == bytes.count else { throw scanner.error("unexpected data after the array") }
+        return elements
+    }
+
     /// Decodes the text of a JSON string literal (quotes included) into a Swift string.
     public static func decodeString(_ literal: [UInt8]) throws(SyntaxError) -> String {
         var scanner = JSONScanner(literal)

@@ -19,6 +19,13 @@ enum SubmitJobScript {
       if redis.call('EXISTS', job_key(id)) == 1 then return redis.error_reply('EXISTS ' .. id) end
     end
     local now = now_ms()
+    -- Queue entries go out in one LPUSH per queue (per 1000: unpack's stack limit), the same
+    -- order as one LPUSH each.
+    local entries = {[KEYS[2]] = {}, [KEYS[3]] = {}}
+    local function flush(queue)
+      local list = entries[queue]
+      for first = 1, #list, 1000 do redis.call('LPUSH', queue, unpack(list, first, math.min(first + 999, #list))) end
+    end
     for n = 0, count - 1 do
       local a = 2 + n * 9
       local id, input, webhook, webhookv2, policy = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
@@ -37,9 +44,12 @@ enum SubmitJobScript {
       local low = string.find(flags, 'l', 1, true)
       if low then fields[#fields + 1] = 'low'; fields[#fields + 1] = '1' end
       redis.call('HSET', job_key(id), unpack(fields))
-      redis.call('LPUSH', low and KEYS[3] or KEYS[2], make_entry(id, input))
+      local queue = entries[low and KEYS[3] or KEYS[2]]
+      queue[#queue + 1] = make_entry(id, input)
       emit(job, '', nil)
     end
+    flush(KEYS[2])
+    flush(KEYS[3])
     return now
     """#)
 }

@@ -43,7 +43,8 @@ public struct WorkerEntry: Sendable, Equatable {
 
     public var endpoints: [String] { (fields["endpoints"] ?? "").split(separator: ",").map(String.init) }
     public var concurrency: Int { Int(fields["concurrency"] ?? "") ?? 0 }
-    public var running: Int { Int(fields["running"] ?? "") ?? 0 }
+    /// Jobs it holds now, from its leases (the heartbeat's `running` field is up to a beat old).
+    public var busy: Int { held.values.reduce(0) { $0 + $1.count } }
     public var heartbeat: Int? { fields["heartbeat"].flatMap { Int($0) } }
     /// Its slots count through the manager supervising it (a `runpod` runtime's replica).
     public var supervisor: String? { fields["supervisor"] }
@@ -105,9 +106,9 @@ extension JobStore {
                 for worker in workers {
                     overview.running += worker.held[endpoint]?.count ?? 0
                     guard worker.leaseDeadline >= now, worker.supervisor == nil, worker.endpoints.contains(endpoint) else { continue }
-                    let busy = min(worker.concurrency, worker.running)
-                    overview.busySlots += busy
-                    overview.idleSlots += worker.concurrency - busy
+                    // A worker's slots are shared by its endpoints: each sees all the free ones.
+                    overview.busySlots += worker.held[endpoint]?.count ?? 0
+                    overview.idleSlots += max(0, worker.concurrency - worker.busy)
                 }
             }
             return overview

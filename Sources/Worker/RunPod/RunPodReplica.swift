@@ -36,6 +36,7 @@ final class RunPodReplica: Sendable {
         case .process(let command):
             if let gpu { variables.append(("CUDA_VISIBLE_DEVICES", gpu)) }
             arguments = ["/bin/sh", "-c", command]
+            forgetPersistedJobs(logger: logger)
         case .container(let cli, let image, let extra, let command):
             var run = [cli, "run", "--rm", "--name", containerName(podID), "--label", "orch.worker=\(label)"]
             if !extra.contains(where: { $0.hasPrefix("--network") || $0.hasPrefix("--net") }) { run += ["--network", "host"] }
@@ -59,6 +60,18 @@ final class RunPodReplica: Sendable {
     }
 
     static func containerName(_ podID: String) -> String { "orch-\(podID)" }
+
+    /// The SDK's 1.7 releases keep the jobs in progress in `.runpod_jobs.pkl` in their working
+    /// directory and load it at start: a replica started after a kill would believe it still
+    /// runs the job it was killed for, report it in every ping and, at concurrency 1, never take
+    /// another. A replica we start holds no job, so the file goes first. (A container starts
+    /// from its image's files; later SDKs keep the set in memory.)
+    private static func forgetPersistedJobs(logger: Logger) {
+        let path = FileManager.default.currentDirectoryPath + "/.runpod_jobs.pkl"
+        if unlink(path) != 0 && errno != ENOENT {
+            logger.warning("cannot remove the RunPod SDK's job state file", metadata: ["path": "\(path)", "errno": "\(errno)"])
+        }
+    }
 
     var pid: pid_t { child.pid }
 

@@ -31,7 +31,7 @@ let terminalStatuses: Set<String> = ["COMPLETED", "FAILED", "CANCELLED", "TIMED_
 struct SubmitCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "submit",
-        abstract: "Submit a job; with --wait, wait for its end (exit 3 when it did not complete).")
+        abstract: "Submit a job; with --wait, wait for its end (exit 3 when it did not complete); with --batch, every job of a JSON Lines file.")
 
     @OptionGroup var client: ClientOptions
     @OptionGroup var endpoint: EndpointOption
@@ -45,7 +45,27 @@ struct SubmitCommand: AsyncParsableCommand {
     @Flag(help: "Wait until the job ends and print its result.")
     var wait = false
 
+    @Option(help: ArgumentHelp("Submit every line of this JSON Lines file ('-' = stdin), each a /run body such as {\"input\": {...}}; prints the ids in order.", valueName: "file.jsonl"))
+    var batch: String?
+
+    @Option(help: "Jobs per /run-batch request with --batch (at most the API's --max-batch).")
+    var batchSize: Int = 1000
+
+    func validate() throws {
+        guard batch != nil else { return }
+        guard !wait, input == "{}", webhook == nil else {
+            throw ValidationError("--batch takes the jobs from its file: leave out --input, --webhook and --wait")
+        }
+        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
+    }
+
     func run() async throws {
+        if let batch {
+            try await runClient {
+                try await BatchSubmission(file: batch, size: batchSize).submit(api: client.client, path: endpoint.path("run-batch"), json: client.json)
+            }
+            return
+        }
         try await runClient {
             var text = input
             if text.hasPrefix("@") {

@@ -39,6 +39,7 @@ final class MetricsExposition: Sendable {
             if let registry { return registry }
             let made = PrometheusCollectorRegistry()
             var factory = PrometheusMetricsFactory(registry: made)
+            factory.nameAndLabelSanitizer = { name, labels in (MetricHelp.prometheusName(name), labels) }
             let jobTimes: [Duration] = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600].map { .milliseconds(Int($0 * 1000)) }
             factory.durationHistogramBuckets["orchestrator_job_delay_seconds"] = jobTimes
             factory.durationHistogramBuckets["orchestrator_job_execution_seconds"] = jobTimes
@@ -54,7 +55,7 @@ final class MetricsExposition: Sendable {
     /// The text a scrape gets.
     func text() async -> String {
         await sample()
-        return registry.emitToString()
+        return MetricHelp.annotate(registry.emitToString())
     }
 
     private func sample() async {
