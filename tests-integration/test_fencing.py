@@ -103,6 +103,7 @@ def test_a_manager_cut_off_from_redis_stops_its_handler_before_the_job_runs_else
         assert fenced < restarted, f"the job started again {restarted - cut:.1f} s after the cut, before the far handler stopped ({fenced - cut:.1f} s)"
         assert restarted - cut >= LEASE, f"restarted {restarted - cut:.1f} s after the cut, within a lease"
         assert not any(kind == "end" and int(pid) == far_pid for kind, pid, _ in lines)
+        print(f"lease {LEASE} s: far handler stopped {fenced - cut:.1f} s after the cut, the job restarted near Redis {restarted - cut:.1f} s after it")
         assert "lease not renewed for a lease period" in (tmp_path / "far.log").read_text()
 
         # The link comes back: the far manager renews and claims again; the job ends once, near.

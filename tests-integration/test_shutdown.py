@@ -28,6 +28,7 @@ def test_sigterm_ends_a_waiting_runsync_at_once(start_role):
     dev.proc.wait(30)
     waiter.join(30)
     took = time.monotonic() - started
+    print(f"dev with a waiting /runsync stopped {took:.1f} s after SIGTERM")
     assert took < 10, f"dev took {took:.1f} s to stop"
     assert answer["status"] == 200 and answer["body"]["status"] == "IN_QUEUE" and answer["body"]["id"]
     assert dev.proc.returncode == 0
@@ -52,5 +53,6 @@ def test_every_role_stops_within_its_grace_while_redis_is_away(cluster, start_ro
         role.proc.wait(60)
     took = time.monotonic() - started
     # The worker's grace (2 s), then hand-back attempts and the 5 s cap on retries while stopping.
+    print(f"api, worker (grace 2 s) and notifier stopped {took:.1f} s after SIGTERM without Redis")
     assert took < 15, f"roles took {took:.1f} s to stop without Redis"
     assert all(role.proc.returncode == 0 for role in roles), [role.output()[-2000:] for role in roles]
